@@ -1,0 +1,5 @@
+// The algorithmic tasks, one file each; this list is what the registry registers.
+
+import type { AnyTaskDefinition } from '../types.js';
+
+export const algorithmicTasks: AnyTaskDefinition[] = [];

@@ -1,0 +1,27 @@
+// Schema pieces shared by task configs: `seed` and `size` as in Reasoning Gym, and range checks
+// that name both keys and say how to fix them.
+
+import { z } from 'zod';
+
+export const DEFAULT_TASK_SEED = 42;
+export const DEFAULT_TASK_SIZE = 500;
+
+export const baseTaskConfigShape = {
+  seed: z.number().int().nonnegative().default(DEFAULT_TASK_SEED).describe('base seed; item i uses random.Random(seed + i)'),
+  size: z.number().int().positive().default(DEFAULT_TASK_SIZE).describe('number of items in the dataset'),
+};
+
+/** Refinement: `config[low] <= config[high]`, reported on the `high` key. */
+export function orderedRange<T extends Record<string, unknown>>(low: keyof T & string, high: keyof T & string) {
+  return (config: T, ctx: z.RefinementCtx) => {
+    const lo = config[low] as number;
+    const hi = config[high] as number;
+    if (hi < lo) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [high],
+        message: `${high} (${hi}) must be >= ${low} (${lo}); raise ${high} or lower ${low}`,
+      });
+    }
+  };
+}
