@@ -42,6 +42,10 @@ test('count_bits: same numbers as Reasoning Gym for the same seed and index', ()
     [583848003, '100010110011001101000001000011', 12],
     [1907541172, '1110001101100101100010010110100', 15],
   ];
+  // beyond 32 bits too: random.Random(42).randint(1, 2**53 - 1) = 1002783120652702, 24 ones
+  const wide = countBitsTask.generate(parse({ max_n: Number.MAX_SAFE_INTEGER }), 0);
+  assert.equal(wide.metadata.number, 1002783120652702);
+  assert.equal(wide.answer, '24');
   const config = parse({});
   expected.forEach(([number, binary, solution], i) => {
     const entry = countBitsTask.generate(config, i);
