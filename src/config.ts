@@ -1,0 +1,403 @@
+// The one config schema of musketeers: YAML loading with file:line:column in every error, typed
+// `--set a.b.c=value` overrides validated like the file, task configs validated by each task's own
+// schema, and the resolved config as YAML for run directories and `musketeers config show`.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { LineCounter, parseDocument, stringify, isMap, isPair, isScalar, type Document } from 'yaml';
+import { z } from 'zod';
+
+import { DEFAULT_SYSTEM_PROMPT, renderPrompt } from '../tasks/common/extract.js';
+import { resolveCompositeSpecs } from '../tasks/composite.js';
+import { taskRegistry } from '../tasks/index.js';
+import { UnknownTaskError, type TaskRegistry } from '../tasks/registry.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Schema. Every field: description with default and allowed values; unknown keys are errors.
+// ---------------------------------------------------------------------------------------------------
+
+const taskSpecSchema = z
+  .object({
+    name: z.string().min(1).describe('Registered task name (see `musketeers tasks list`).'),
+    weight: z.number().positive().default(1).describe('Relative sampling weight in the mixture (> 0). Default 1.'),
+    config: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe("The task's own config (Reasoning Gym field names and defaults); see `musketeers tasks sample NAME --json`. Default {}."),
+  })
+  .strict();
+
+const promptSchema = z
+  .object({
+    system: z.string().default(DEFAULT_SYSTEM_PROMPT).describe('System prompt placed before each question.'),
+    template: z
+      .string()
+      .default('{question}')
+      .describe('User message; `{question}` is replaced by the task question, `{{`/`}}` are literal braces. Default `{question}`.'),
+    answerTag: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be a tag name such as answer')
+      .default('answer')
+      .describe('Tag holding the final answer; the last `<tag>…</tag>` of a completion is scored (Reasoning Gym convention). Default `answer`.'),
+  })
+  .strict();
+
+const gsm8kSchema = z
+  .object({
+    path: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('Local GSM8K data: a JSONL file, a parquet file, or a directory in the Hugging Face or OpenAI layout. Default null (not used).'),
+    split: z.enum(['train', 'test']).default('test').describe('Split to read: `train` | `test`. Default `test`.'),
+  })
+  .strict();
+
+const dataSchema = z
+  .object({
+    tasks: z
+      .array(taskSpecSchema)
+      .min(1, 'list at least one task, e.g. `- name: chain_sum`')
+      .describe('Weighted task mixture (Reasoning Gym composite semantics); each entry `{name, weight, config}`.'),
+    trainSize: z.number().int().positive().default(10000).describe('Training items: composite indices 0..trainSize-1. Default 10000.'),
+    evalSize: z
+      .number()
+      .int()
+      .positive()
+      .default(200)
+      .describe('Held-out items, taken after the training indices and never sharing a question with them. Default 200.'),
+    prompt: promptSchema.prefault({}).describe('How questions are shown to models.'),
+    gsm8k: gsm8kSchema.prefault({}).describe('GSM8K data location (no download: point at a local copy).'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, `.`, `_` and `-` (it names the run directory)')
+      .default('run')
+      .describe('Run name; the run directory is `<outputDir>/<name>`. Default `run`.'),
+    seed: z.number().int().nonnegative().default(1234).describe('Master seed for data, initialisation and sampling. Default 1234.'),
+    outputDir: z.string().min(1).default('runs').describe('Parent directory of run directories. Default `runs`.'),
+    data: dataSchema.describe('Tasks, splits, prompts.'),
+  })
+  .strict();
+
+export type MusketeersConfig = z.output<typeof configSchema>;
+export type TaskSpecConfig = z.output<typeof taskSpecSchema>;
+
+// ---------------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------------
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `configs/quickstart.yaml`, the embedded default config. */
+export const DEFAULT_CONFIG_PATH = join(PACKAGE_ROOT, 'configs', 'quickstart.yaml');
+
+export interface Override {
+  path: (string | number)[];
+  value: unknown;
+  text: string;
+}
+
+/** Parse `a.b.c=value`; the value is read as YAML (`3` -> number, `true` -> boolean, `[1,2]` -> list). */
+export function parseOverride(text: string): Override {
+  const eq = text.indexOf('=');
+  if (eq <= 0) {
+    throw new ConfigError(undefined, [
+      { path: '', source: `--set ${text}`, message: 'an override must look like key.path=value, e.g. --set data.trainSize=500' },
+    ]);
+  }
+  const key = text.slice(0, eq).trim();
+  const raw = text.slice(eq + 1);
+  const path = key.split('.').map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg));
+  if (path.some((seg) => seg === '')) {
+    throw new ConfigError(undefined, [{ path: key, source: `--set ${text}`, message: 'empty key segment; write keys as a.b.c' }]);
+  }
+  let value: unknown;
+  const doc = parseDocument(raw);
+  if (doc.errors.length > 0) value = raw;
+  else value = raw.trim() === '' ? '' : doc.toJS();
+  return { path, value, text };
+}
+
+function setAtPath(root: Record<string, unknown>, override: Override): ConfigIssue | undefined {
+  let node: unknown = root;
+  const { path } = override;
+  for (let i = 0; i < path.length - 1; i++) {
+    const seg = path[i];
+    const container = node as Record<string | number, unknown>;
+    let next = container[seg];
+    if (next === undefined || next === null) {
+      next = typeof path[i + 1] === 'number' ? [] : {};
+      container[seg] = next;
+    }
+    if (typeof next !== 'object') {
+      return {
+        path: path.slice(0, i + 1).join('.'),
+        source: `--set ${override.text}`,
+        message: `cannot set a key inside a ${typeof next}; override the whole value instead`,
+      };
+    }
+    node = next;
+  }
+  (node as Record<string | number, unknown>)[path[path.length - 1]] = override.value;
+  return undefined;
+}
+
+interface SourceMap {
+  file?: string;
+  doc?: Document;
+  lines?: LineCounter;
+  overrides: Override[];
+}
+
+function formatValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const s = JSON.stringify(value);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const seg of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[seg];
+  }
+  return node;
+}
+
+/** Where a key path came from: the --set that wrote it, or file:line:column of the YAML node. */
+function locate(map: SourceMap, path: readonly PropertyKey[], keyOnly = false): string | undefined {
+  const key = path.map(String).join('.');
+  for (let i = map.overrides.length - 1; i >= 0; i--) {
+    const o = map.overrides[i];
+    const okey = o.path.join('.');
+    if (key === okey || key.startsWith(`${okey}.`) || okey.startsWith(`${key}.`)) return `--set ${o.text}`;
+  }
+  if (!map.doc || !map.lines) return map.file;
+  // Deepest existing node along the path.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const sub = path.slice(0, depth) as (string | number)[];
+    let offset: number | undefined;
+    if (keyOnly && depth === path.length && depth > 0) {
+      const parent = depth === 1 ? map.doc.contents : map.doc.getIn(sub.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === sub[sub.length - 1]);
+        if (pair && isScalar(pair.key)) offset = pair.key.range?.[0];
+      }
+    }
+    if (offset === undefined) {
+      const node = depth === 0 ? map.doc.contents : map.doc.getIn(sub, true);
+      offset = (node as { range?: [number, number, number] } | null | undefined)?.range?.[0];
+    }
+    if (offset !== undefined) {
+      const pos = map.lines.linePos(offset);
+      return `${map.file ?? '<config>'}:${pos.line}:${pos.col}${depth < path.length ? ' (key missing here)' : ''}`;
+    }
+  }
+  return map.file;
+}
+
+/** The schema found by walking `path` (through objects, arrays, defaults and optionals). */
+function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
+  let current: z.ZodType | undefined = schema;
+  const unwrap = (s: z.ZodType): z.ZodType => {
+    let cur = s;
+    for (;;) {
+      if (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional || cur instanceof z.ZodNullable || cur instanceof z.ZodPrefault) {
+        cur = (cur as unknown as { unwrap(): z.ZodType }).unwrap();
+      } else if (cur instanceof z.ZodPipe) {
+        cur = (cur as unknown as { in: z.ZodType }).in;
+      } else return cur;
+    }
+  };
+  for (const seg of path) {
+    if (!current) return undefined;
+    const s = unwrap(current);
+    if (s instanceof z.ZodObject) current = (s.shape as Record<string, z.ZodType>)[String(seg)];
+    else if (s instanceof z.ZodArray) current = s.element as z.ZodType;
+    else return undefined;
+  }
+  return current ? unwrap(current) : undefined;
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length];
+}
+
+/** Turn zod issues into ConfigIssues with key paths, sources, values and fixes. */
+function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+  raw: unknown,
+  map: SourceMap,
+  prefix: readonly PropertyKey[] = [],
+): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const here = schemaAt(schema, issue.path);
+      const allowed = here instanceof z.ZodObject ? Object.keys(here.shape) : [];
+      for (const key of issue.keys) {
+        const guess = closest(key, allowed);
+        const fix = guess ? `did you mean '${guess}'? ` : '';
+        out.push({
+          path: [...path, key].join('.'),
+          source: locate(map, [...path, key], true),
+          message: `unknown key '${key}'; ${fix}allowed keys here: ${allowed.join(', ') || '(none)'}`,
+        });
+      }
+      continue;
+    }
+    let message = issue.message;
+    if (issue.code === 'invalid_value' && 'values' in issue) {
+      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (issue.code === 'invalid_type') {
+      const got = valueAt(raw, path);
+      message = got === undefined ? `required ${issue.expected} is missing; add it` : `expected ${issue.expected}`;
+    }
+    const value = valueAt(raw, path);
+    out.push({ path: path.map(String).join('.'), source: locate(map, path), message, value: value === undefined ? undefined : formatValue(value) });
+  }
+  return out;
+}
+
+/** Checks that need more than one field, or another module (the task registry). */
+function semanticIssues(config: MusketeersConfig, raw: unknown, map: SourceMap, registry: TaskRegistry): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  config.data.tasks.forEach((spec, i) => {
+    const namePath = ['data', 'tasks', i, 'name'];
+    if (seen.has(spec.name)) {
+      issues.push({
+        path: namePath.join('.'),
+        source: locate(map, namePath),
+        value: formatValue(spec.name),
+        message: `task '${spec.name}' is listed twice (also at data.tasks.${seen.get(spec.name)}); merge the two entries`,
+      });
+      return;
+    }
+    seen.set(spec.name, i);
+    let task;
+    try {
+      task = registry.get(spec.name);
+    } catch (error) {
+      if (!(error instanceof UnknownTaskError)) throw error;
+      issues.push({ path: namePath.join('.'), source: locate(map, namePath), value: formatValue(spec.name), message: error.message });
+      return;
+    }
+    const result = task.configSchema.safeParse({ ...spec.config, seed: spec.config.seed ?? 0, size: spec.config.size ?? 1 });
+    if (!result.success) {
+      issues.push(...describeIssues(result.error.issues, task.configSchema as z.ZodType, raw, map, ['data', 'tasks', i, 'config']));
+    }
+  });
+  const templatePath = ['data', 'prompt', 'template'];
+  try {
+    renderPrompt(config.data.prompt.template, 'Q');
+    if (!config.data.prompt.template.includes('{question}')) {
+      issues.push({
+        path: templatePath.join('.'),
+        source: locate(map, templatePath),
+        value: formatValue(config.data.prompt.template),
+        message: 'the template never shows the question; include {question}',
+      });
+    }
+  } catch (error) {
+    issues.push({ path: templatePath.join('.'), source: locate(map, templatePath), message: (error as Error).message });
+  }
+  return issues;
+}
+
+export interface LoadedConfig {
+  config: MusketeersConfig;
+  /** The file it came from (undefined for an in-memory config). */
+  file?: string;
+}
+
+/** Validate a plain object (already merged with overrides). Throws ConfigError listing every problem. */
+export function validateConfig(raw: unknown, map: SourceMap = { overrides: [] }, registry: TaskRegistry = taskRegistry): MusketeersConfig {
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(map.file, describeIssues(parsed.error.issues, configSchema, raw, map));
+  const issues = semanticIssues(parsed.data, raw, map, registry);
+  if (issues.length > 0) throw new ConfigError(map.file, issues);
+  return resolveTaskConfigs(parsed.data, registry);
+}
+
+/**
+ * Fill every task config with its defaults so the resolved config names every parameter: the seed
+ * defaults to seed + k + 1 for the k-th task and the size to trainSize (Reasoning Gym composite rules).
+ */
+function resolveTaskConfigs(config: MusketeersConfig, registry: TaskRegistry): MusketeersConfig {
+  const specs = resolveCompositeSpecs(registry, config.data.tasks, config.seed, config.data.trainSize);
+  return { ...config, data: { ...config.data, tasks: specs.map((s) => ({ name: s.name, weight: s.weight, config: s.config })) } };
+}
+
+/** Read, parse, override and validate a YAML config. Nothing is written anywhere. */
+export function loadConfig(file: string, overrides: string[] = [], registry: TaskRegistry = taskRegistry): LoadedConfig {
+  if (!existsSync(file)) {
+    throw new ConfigError(file, [{ path: '', message: `config file not found: ${resolve(file)}; check the path (the bundled configs live in configs/)` }]);
+  }
+  const text = readFileSync(file, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({
+        path: '',
+        source: e.linePos ? `${file}:${e.linePos[0].line}:${e.linePos[0].col}` : file,
+        message: `YAML syntax error: ${e.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  let raw = doc.toJS() as unknown;
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(file, [{ path: '', source: file, message: 'the config must be a YAML mapping (key: value lines) at the top level' }]);
+  }
+  const parsedOverrides = overrides.map(parseOverride);
+  const setIssues: ConfigIssue[] = [];
+  for (const o of parsedOverrides) {
+    const issue = setAtPath(raw as Record<string, unknown>, o);
+    if (issue) setIssues.push(issue);
+  }
+  if (setIssues.length > 0) throw new ConfigError(file, setIssues);
+  const config = validateConfig(raw, { file, doc, lines, overrides: parsedOverrides }, registry);
+  return { config, file };
+}
+
+/** The resolved config as YAML, with a header naming where it came from. */
+export function configToYaml(config: MusketeersConfig, header?: string): string {
+  const body = stringify(config, { lineWidth: 0 });
+  return header ? `${header.split('\n').map((l) => `# ${l}`).join('\n')}\n${body}` : body;
+}
