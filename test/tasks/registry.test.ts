@@ -47,8 +47,11 @@ for (const task of taskRegistry.list()) {
       assert.equal(task.score(a.answer, a), 1, `${task.name}[${i}] oracle answer does not score 1`);
       const roundTrip = JSON.parse(JSON.stringify(a));
       assert.equal(task.score(a.answer, roundTrip), 1, `${task.name}[${i}] fails after a JSON round trip`);
-      assert.equal(task.score(null, a), 0);
-      assert.equal(task.score(undefined, a), 0);
+      // No answer never scores full credit (fraction_simplification gives 0.01, as Reasoning Gym does).
+      for (const none of [null, undefined]) {
+        const s = task.score(none, a);
+        assert.ok(s >= 0 && s < 0.1, `${task.name} scored a missing answer as ${s}`);
+      }
       for (const g of GARBAGE) {
         const s = task.score(g, a);
         assert.ok(Number.isFinite(s) && s >= 0 && s <= 1, `${task.name} scored ${JSON.stringify(g)} as ${s}`);
