@@ -11,15 +11,13 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Command } from 'commander';
 
 import { extractAnswer } from '../../tasks/common/extract.js';
-import { scoreGsm8k } from '../../tasks/gsm8k/scoring.js';
+import { GSM8K_TASK_NAME, scoreGsm8kCompletion } from '../../tasks/gsm8k/index.js';
 import { taskRegistry } from '../../tasks/index.js';
 import { UnknownTaskError, type TaskRegistry } from '../../tasks/registry.js';
 import type { TaskEntry } from '../../tasks/types.js';
 import type { CommandContext } from '../context.js';
 import { DataError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-
-export const GSM8K = 'gsm8k';
 
 export interface ScoreOptions {
   /** Apply `<answer>` extraction to candidates of Reasoning Gym tasks (candidates are full completions). */
@@ -75,13 +73,14 @@ export function scoreLine(value: unknown, lineNo: number, options: ScoreOptions,
   if (taskName === undefined) throw new Error('no task: add "task" to the line or "source_dataset" to entry.metadata (or pass --task NAME)');
 
   const base = { line: lineNo, ...(line.id !== undefined ? { id: line.id } : {}), task: taskName };
-  if (taskName === GSM8K) {
-    const reference = typeof meta.full_answer === 'string' ? meta.full_answer : entry.answer;
-    if (reference === null) throw new Error('gsm8k entries need "entry.answer" (the reference ending in "#### N", or the number)');
-    const s = scoreGsm8k(candidate, reference);
+  if (taskName === GSM8K_TASK_NAME) {
+    if (entry.answer === null && typeof meta.full_answer !== 'string') {
+      throw new Error('gsm8k entries need "entry.answer" (the reference ending in "#### N", or the number)');
+    }
+    const s = scoreGsm8kCompletion(candidate, { answer: entry.answer as string | null, metadata: meta }, options.gsm8kMode ?? 'strict');
     return {
       ...base,
-      score: options.gsm8kMode === 'flexible' ? s.flexible : s.strict,
+      score: s.score,
       strict: s.strict,
       flexible: s.flexible,
       strict_extracted: s.strictExtracted,
