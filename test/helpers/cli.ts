@@ -1,12 +1,12 @@
 // Run the CLI in-process with captured stdout/stderr (fast), or as a real process through bin/.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { main } from '../../src/cli.js';
+
+export { tempDir } from './tmp.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(REPO_ROOT, 'bin', 'musketeers');
@@ -36,8 +36,4 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.P
     encoding: 'utf8',
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-export function tempDir(prefix = 'musketeers-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
