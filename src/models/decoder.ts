@@ -1,0 +1,605 @@
+// The Llama-family decoder in TensorFlow.js: the trainable policy and the project's own tiny experts.
+// Hugging Face weight names and semantics from ./decoder-config.ts (RMSNorm, rotate_half RoPE, GQA,
+// SwiGLU, optional tied embeddings, left padding through position_ids = cumsum(mask) - 1). Provides the
+// full forward (logits + every hidden state), teacher-forced completion log-probs (differentiable) and
+// KV-cached sampling. Weights are tf.Variables; projections are ./linear.ts objects that can carry LoRA.
+
+import { type DecoderConfig, type DecoderWeights, checkWeights, expectedWeightShapes, initDecoderWeights, validateDecoderConfig } from './decoder-config.js';
+import { RopeTable, attentionBias, padLeft, padRight, positionIdsOf } from './decoder-batch.js';
+import { Linear } from './linear.js';
+import { type FinishReason, sampleToken, stopReason } from './sampling.js';
+import * as tf from './tf.js';
+import { PyRandom } from '../../tasks/common/rng.js';
+
+export type LoraTarget = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj' | 'lm_head';
+export const LORA_TARGETS: readonly LoraTarget[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'lm_head'];
+
+export interface LoraConfig {
+  rank: number;
+  alpha: number;
+  targets: LoraTarget[];
+  /** Seed of the A initialisation (B starts at zero). */
+  seed?: number;
+}
+
+export interface DecoderOptions {
+  /** Whether the base weights are trainable variables (default false: frozen). */
+  trainable?: boolean;
+  /** Prefix of the tfjs variable names (they must be unique per process); default `decoderN`. */
+  name?: string;
+}
+
+export interface ForwardInputs {
+  /** Token ids [batch, seq] (int32). Give this or inputsEmbeds. */
+  inputIds?: tf.Tensor2D | number[][];
+  /** Input embeddings [batch, seq, hidden], used instead of the embedding lookup. */
+  inputsEmbeds?: tf.Tensor3D;
+  /** Soft tokens [batch, K, hidden] prepended to the embeddings of inputIds/inputsEmbeds, with mask ones. */
+  prefixEmbeds?: tf.Tensor3D;
+  /** [batch, seq] (seq of inputIds/inputsEmbeds, without the prefix), 1 = real token, 0 = padding. */
+  attentionMask: tf.Tensor2D | number[][];
+}
+
+export interface ForwardOptions {
+  outputHiddenStates?: boolean;
+}
+
+export interface ForwardOutputs {
+  /** [batch, K + seq, vocab] */
+  logits: tf.Tensor3D;
+  /** numLayers + 1 tensors [batch, K + seq, hidden]: 0 = embeddings, i = output of layer i (before the final norm). */
+  hiddenStates?: tf.Tensor3D[];
+  /** [batch, K + seq, hidden]: the last layer's output after the final RMSNorm. */
+  finalHidden: tf.Tensor3D;
+}
+
+export interface CompletionBatch {
+  /** [batch, K, hidden], prepended before each (left-padded) prompt. */
+  prefixEmbeds?: tf.Tensor3D;
+  /** Prompt token ids per row (each non-empty); left-padded internally. */
+  promptIds: number[][];
+  /** Completion token ids per row; right-padded internally. */
+  completionIds: number[][];
+}
+
+export interface CompletionScores {
+  /** [batch, maxCompletionLen]: log p(completion[t] | prompt, completion[<t]); 0 at padding. */
+  logProbs: tf.Tensor2D;
+  /** [batch, maxCompletionLen]: entropy of the predictive distribution at each completion step; 0 at padding. */
+  entropy?: tf.Tensor2D;
+  /** [batch, maxCompletionLen]: 1 for real completion tokens. */
+  mask: tf.Tensor2D;
+}
+
+export interface GenerateOptions {
+  /** [batch, K, hidden] soft prefix; prompts are left-padded after it. */
+  prefixEmbeds?: tf.Tensor3D;
+  promptIds: number[][];
+  maxNewTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  /** Nucleus mass in (0, 1]. */
+  topP: number;
+  /** Generation of a row ends once its decoded completion contains one of these (needs `decode`). */
+  stopStrings?: string[];
+  /** End-of-sequence id(s); the EOS token is kept in the returned tokens. */
+  eosId?: number | number[];
+  /** Id fed for padding (prompt left padding, finished rows); default the first eosId, else 0. */
+  padId?: number;
+  decode?: (ids: number[]) => string;
+  seed: number;
+}
+
+export interface GenerateResult {
+  /** Generated ids per row (prompt excluded; includes the EOS token or the token that completed a stop string). */
+  tokens: number[][];
+  finishReason: FinishReason[];
+}
+
+interface LayerParams {
+  inputNorm: tf.Variable; // [hidden]
+  postNorm: tf.Variable; // [hidden]
+  q: Linear; // [numHeads*headDim, hidden]
+  k: Linear; // [numKvHeads*headDim, hidden]
+  v: Linear; // [numKvHeads*headDim, hidden]
+  o: Linear; // [hidden, numHeads*headDim]
+  gate: Linear; // [intermediate, hidden]
+  up: Linear; // [intermediate, hidden]
+  down: Linear; // [hidden, intermediate]
+}
+
+/** Per-layer keys/values after RoPE, [batch, numKvHeads, past, headDim]. (A type alias so tf.tidy accepts it.) */
+type KvCache = {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+};
+
+/** Rotary cos/sin [batch, seq, 1, headDim] and attention bias [batch, 1, seq, keys] for one call. */
+interface StepContext {
+  cos: tf.Tensor4D;
+  sin: tf.Tensor4D;
+  bias: tf.Tensor4D;
+}
+
+let instanceCounter = 0;
+
+export class TfDecoder {
+  readonly config: DecoderConfig;
+  private readonly vars = new Map<string, tf.Variable>();
+  private readonly layers: LayerParams[] = [];
+  private readonly embedTokens: tf.Variable; // [vocab, hidden]
+  private readonly finalNorm: tf.Variable; // [hidden]
+  private readonly lmHead: Linear | undefined; // untied only
+  private readonly rope: RopeTable;
+  private readonly prefix: string;
+  private disposed = false;
+
+  constructor(config: DecoderConfig, weights: DecoderWeights, options: DecoderOptions = {}) {
+    validateDecoderConfig(config);
+    checkWeights(config, weights, 'TfDecoder weights');
+    this.config = config;
+    this.prefix = options.name ?? `decoder${instanceCounter++}`;
+    const trainable = options.trainable ?? false;
+    for (const name of expectedWeightShapes(config).keys()) {
+      const w = weights.get(name)!;
+      const value = tf.tensor(w.data, w.shape, 'float32');
+      this.vars.set(name, tf.variable(value, trainable, this.varName(name)));
+      value.dispose();
+    }
+    const v = (name: string) => this.vars.get(name)!;
+    const lin = (name: string, withBias: boolean) =>
+      new Linear(name, v(`${name}.weight`) as tf.Variable<tf.Rank.R2>, withBias ? (v(`${name}.bias`) as tf.Variable<tf.Rank.R1>) : undefined);
+    for (let i = 0; i < config.numLayers; i++) {
+      const p = `model.layers.${i}`;
+      this.layers.push({
+        inputNorm: v(`${p}.input_layernorm.weight`),
+        postNorm: v(`${p}.post_attention_layernorm.weight`),
+        q: lin(`${p}.self_attn.q_proj`, config.attentionBias),
+        k: lin(`${p}.self_attn.k_proj`, config.attentionBias),
+        v: lin(`${p}.self_attn.v_proj`, config.attentionBias),
+        o: lin(`${p}.self_attn.o_proj`, false),
+        gate: lin(`${p}.mlp.gate_proj`, false),
+        up: lin(`${p}.mlp.up_proj`, false),
+        down: lin(`${p}.mlp.down_proj`, false),
+      });
+    }
+    this.embedTokens = v('model.embed_tokens.weight');
+    this.finalNorm = v('model.norm.weight');
+    this.lmHead = config.tieWordEmbeddings ? undefined : lin('lm_head', false);
+    this.rope = new RopeTable(config.headDim, config.ropeTheta);
+  }
+
+  /** A decoder with seeded random weights (initDecoderWeights). */
+  static random(config: DecoderConfig, seed: number, options: DecoderOptions = {}): TfDecoder {
+    return new TfDecoder(config, initDecoderWeights(config, seed), options);
+  }
+
+  private varName(name: string): string {
+    return `${this.prefix}/${name}`;
+  }
+
+  // ---------------------------------------------------------------- weights and variables
+
+  /** The base weight variable of a Hugging Face weight name. */
+  variable(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`TfDecoder has no weight named ${name}; names follow expectedWeightShapes() in src/models/decoder-config.ts`);
+    return v;
+  }
+
+  /** Base weights by Hugging Face name (LoRA adapters not included). */
+  variables(): Map<string, tf.Variable> {
+    return new Map(this.vars);
+  }
+
+  /** Mark base weights trainable or frozen: all of them, or those for which `which(name)` is true. */
+  setTrainable(trainable: boolean, which: (name: string) => boolean = () => true): void {
+    for (const [name, v] of this.vars) if (which(name)) v.trainable = trainable;
+  }
+
+  /** Every trainable variable: base weights marked trainable plus LoRA adapters. */
+  trainableVariables(): tf.Variable[] {
+    const out = [...this.vars.values()].filter((v) => v.trainable);
+    for (const l of this.linears()) if (l.lora) out.push(...[l.lora.A, l.lora.B].filter((v) => v.trainable));
+    return out;
+  }
+
+  /** A copy of the base weights (HF names, float32), e.g. for export and checkpoints. */
+  getWeights(): DecoderWeights {
+    const out: DecoderWeights = new Map();
+    for (const [name, v] of this.vars) out.set(name, { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() });
+    return out;
+  }
+
+  /** Replace the base weights in place (same names and shapes as the config requires). */
+  setWeights(weights: DecoderWeights): void {
+    checkWeights(this.config, weights, 'TfDecoder.setWeights weights');
+    tf.tidy(() => {
+      for (const [name, v] of this.vars) {
+        const w = weights.get(name)!;
+        v.assign(tf.tensor(w.data, w.shape, 'float32'));
+      }
+    });
+  }
+
+  private linears(): Linear[] {
+    const out: Linear[] = [];
+    for (const l of this.layers) out.push(l.q, l.k, l.v, l.o, l.gate, l.up, l.down);
+    if (this.lmHead) out.push(this.lmHead);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- LoRA
+
+  /** Attach LoRA adapters (B = 0, so outputs are unchanged until trained) to the chosen projections. Returns the new variables. */
+  attachLora(lora: LoraConfig): tf.Variable[] {
+    for (const t of lora.targets) if (!LORA_TARGETS.includes(t)) throw new Error(`unknown LoRA target '${t}': use ${LORA_TARGETS.join(', ')}`);
+    if (lora.targets.includes('lm_head') && !this.lmHead) throw new Error('LoRA target lm_head needs untied embeddings (tieWordEmbeddings=false)');
+    if (this.linears().some((l) => l.lora)) throw new Error('this decoder already carries LoRA adapters; call detachLora() first');
+    const uniform = mulberry32(lora.seed ?? 0);
+    const created: tf.Variable[] = [];
+    for (const l of this.linears()) {
+      const short = l.name.split('.').pop() as LoraTarget;
+      if (!lora.targets.includes(short)) continue;
+      const a = l.attachLora(lora.rank, lora.alpha, uniform, (s) => this.varName(s));
+      created.push(a.A, a.B);
+    }
+    return created;
+  }
+
+  detachLora(): void {
+    for (const l of this.linears()) l.detachLora();
+  }
+
+  /** LoRA weights in PEFT naming: `base_model.model.<module>.lora_A.weight` [r, in] / `lora_B.weight` [out, r]. */
+  getLoraWeights(): DecoderWeights {
+    const out: DecoderWeights = new Map();
+    for (const l of this.linears()) {
+      if (!l.lora) continue;
+      for (const [suffix, v] of [['lora_A', l.lora.A], ['lora_B', l.lora.B]] as const) {
+        out.set(`base_model.model.${l.name}.${suffix}.weight`, { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() });
+      }
+    }
+    return out;
+  }
+
+  /** Load LoRA weights saved by getLoraWeights into the attached adapters (same names and shapes). */
+  setLoraWeights(weights: DecoderWeights): void {
+    const problems: string[] = [];
+    tf.tidy(() => {
+      for (const l of this.linears()) {
+        if (!l.lora) continue;
+        for (const [suffix, v] of [['lora_A', l.lora.A], ['lora_B', l.lora.B]] as const) {
+          const name = `base_model.model.${l.name}.${suffix}.weight`;
+          const w = weights.get(name);
+          if (!w) problems.push(`missing ${name}`);
+          else if (w.shape.join(',') !== v.shape.join(',')) problems.push(`${name} has shape [${w.shape.join(', ')}], adapter expects [${v.shape.join(', ')}]`);
+          else v.assign(tf.tensor2d(w.data, [v.shape[0], v.shape[1]]));
+        }
+      }
+    });
+    if (problems.length > 0) throw new Error(`LoRA weights do not match the attached adapters: ${problems.join('; ')}`);
+  }
+
+  // ---------------------------------------------------------------- forward
+
+  /** Embedding lookup: ids [batch, seq] -> [batch, seq, hidden]. */
+  embed(ids: tf.Tensor2D | number[][]): tf.Tensor3D {
+    return tf.tidy(() => {
+      const t = Array.isArray(ids) ? this.idsTensor(ids) : ids;
+      const [batch, seq] = t.shape;
+      const flat = reshape(t.dtype === 'int32' ? t : tf.cast(t, 'int32'), [batch * seq]);
+      return reshape(tf.gather(this.embedTokens, flat), [batch, seq, this.config.hiddenSize]);
+    });
+  }
+
+  /** Full forward over all positions; see ForwardOutputs for shapes. Dispose the returned tensors. */
+  forward(inputs: ForwardInputs, options: ForwardOptions = {}): ForwardOutputs {
+    this.assertAlive();
+    const mask = Array.isArray(inputs.attentionMask) ? inputs.attentionMask : (inputs.attentionMask.arraySync() as number[][]);
+    return tf.tidy(() => {
+      if ((inputs.inputIds === undefined) === (inputs.inputsEmbeds === undefined)) throw new Error('TfDecoder.forward: give exactly one of inputIds and inputsEmbeds');
+      let x = inputs.inputIds !== undefined ? this.embed(inputs.inputIds) : this.checkEmbeds(inputs.inputsEmbeds!, 'inputsEmbeds');
+      const [batch, seq] = x.shape;
+      this.checkMask(mask, batch, seq);
+      let fullMask = mask;
+      if (inputs.prefixEmbeds) {
+        const prefix = this.checkEmbeds(inputs.prefixEmbeds, 'prefixEmbeds', batch);
+        x = tf.concat([prefix, x], 1);
+        fullMask = mask.map((row) => [...new Array<number>(prefix.shape[1]).fill(1), ...row]);
+      }
+      const total = x.shape[1];
+      const { last, hidden } = this.runStack(x, this.context(fullMask, 0, total), undefined, options.outputHiddenStates === true);
+      const finalHidden = this.rmsNorm(last, this.finalNorm);
+      const logits = reshape(this.head(reshape(finalHidden, [batch * total, this.config.hiddenSize])), [batch, total, this.config.vocabSize]) as tf.Tensor3D;
+      return options.outputHiddenStates ? { logits, hiddenStates: hidden, finalHidden } : { logits, finalHidden };
+    }) as ForwardOutputs;
+  }
+
+  /**
+   * Teacher-forced log-probabilities of each completion given its prompt: [batch, maxCompletionLen], zero at
+   * padding. Differentiable (w.r.t. the weights, adapters and prefixEmbeds). Layout of each row:
+   * [prefix K][left-padded prompt][right-padded completion without its last token].
+   */
+  sequenceLogProbs(batch: CompletionBatch): tf.Tensor2D {
+    const scores = this.completionScores(batch, false);
+    scores.mask.dispose();
+    return scores.logProbs;
+  }
+
+  /** Like sequenceLogProbs, plus the per-token entropy (when asked) and the completion mask. */
+  completionScores(batch: CompletionBatch, withEntropy = true): CompletionScores {
+    this.assertAlive();
+    const { promptIds, completionIds } = batch;
+    const B = promptIds.length;
+    if (completionIds.length !== B) throw new Error(`sequenceLogProbs: ${B} prompts but ${completionIds.length} completions`);
+    promptIds.forEach((p, b) => {
+      if (p.length === 0) throw new Error(`sequenceLogProbs: prompt ${b} is empty; every completion needs at least one prompt token before it`);
+    });
+    this.checkIds(promptIds, 'promptIds');
+    this.checkIds(completionIds, 'completionIds');
+    const prompt = padLeft(promptIds, 0);
+    const completion = padRight(completionIds, 0);
+    const C = completion.width;
+    const V = this.config.vocabSize;
+    const H = this.config.hiddenSize;
+    return tf.tidy(() => {
+      const maskT = tf.tensor2d(completion.mask, [B, C], 'float32');
+      if (C === 0) return { logProbs: tf.zeros([B, 0]) as tf.Tensor2D, entropy: withEntropy ? (tf.zeros([B, 0]) as tf.Tensor2D) : undefined, mask: maskT };
+      // Inputs: prompt + completion[:-1]; the hidden state at K+P-1+t predicts completion[t].
+      const ids = prompt.ids.map((row, b) => [...row, ...completion.ids[b].slice(0, C - 1)]);
+      let mask = prompt.mask.map((row, b) => [...row, ...completion.mask[b].slice(0, C - 1)]);
+      let x = this.embed(ids);
+      let K = 0;
+      if (batch.prefixEmbeds) {
+        const prefix = this.checkEmbeds(batch.prefixEmbeds, 'prefixEmbeds', B);
+        K = prefix.shape[1];
+        x = tf.concat([prefix, x], 1);
+        mask = mask.map((row) => [...new Array<number>(K).fill(1), ...row]);
+      }
+      const total = x.shape[1];
+      const { last } = this.runStack(x, this.context(mask, 0, total), undefined, false);
+      const h = tf.slice(last, [0, K + prompt.width - 1, 0], [B, C, H]); // [B, C, H]
+      const logits = this.head(reshape(this.rmsNorm(h, this.finalNorm), [B * C, H])); // [B*C, V]
+      const lse = tf.logSumExp(logits, 1); // [B*C]
+      const targets = tf.oneHot(tf.tensor1d(completion.ids.flat(), 'int32'), V); // [B*C, V]
+      const picked = tf.sum(tf.mul(logits, targets), 1); // [B*C]
+      const flatMask = reshape(maskT, [B * C]);
+      const logProbs = reshape(tf.mul(tf.sub(picked, lse), flatMask), [B, C]) as tf.Tensor2D;
+      let entropy: tf.Tensor2D | undefined;
+      if (withEntropy) {
+        const expected = tf.sum(tf.mul(tf.softmax(logits), logits), 1); // E_p[logit]
+        entropy = reshape(tf.mul(tf.sub(lse, expected), flatMask), [B, C]) as tf.Tensor2D;
+      }
+      return { logProbs, entropy, mask: maskT };
+    }) as CompletionScores;
+  }
+
+  // ---------------------------------------------------------------- generation
+
+  /**
+   * Sample up to maxNewTokens per row with a KV cache: the padded batch is prefilled once, then one token
+   * per step for all rows (finished rows are fed padding). Seeded: one PyRandom draws, in row order, one
+   * number per sampled token, so the same seed gives the same tokens.
+   */
+  async generate(options: GenerateOptions): Promise<GenerateResult> {
+    this.assertAlive();
+    const { promptIds, maxNewTokens, temperature, topP } = options;
+    const B = promptIds.length;
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer (got ${maxNewTokens})`);
+    if (!(temperature >= 0)) throw new Error(`generate: temperature must be >= 0 (got ${temperature})`);
+    if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1] (got ${topP})`);
+    const stopStrings = options.stopStrings ?? [];
+    if (stopStrings.length > 0 && !options.decode) throw new Error('generate: stopStrings need a decode function');
+    promptIds.forEach((p, b) => {
+      if (p.length === 0 && !options.prefixEmbeds) throw new Error(`generate: prompt ${b} is empty and there is no prefix to condition on`);
+    });
+    this.checkIds(promptIds, 'promptIds');
+    const eosIds = new Set(options.eosId === undefined ? [] : Array.isArray(options.eosId) ? options.eosId : [options.eosId]);
+    const padId = options.padId ?? (eosIds.size > 0 ? [...eosIds][0] : 0);
+    const tokens: number[][] = promptIds.map(() => []);
+    const finish: (FinishReason | undefined)[] = new Array(B).fill(undefined);
+    if (B === 0 || maxNewTokens === 0) return { tokens, finishReason: finish.map(() => 'length') };
+
+    const rng = new PyRandom(options.seed);
+    const uniform = () => rng.random();
+    const prompt = padLeft(promptIds, padId);
+    const K = options.prefixEmbeds ? options.prefixEmbeds.shape[1] : 0;
+    const mask = prompt.mask.map((row) => [...new Array<number>(K).fill(1), ...row]);
+    const V = this.config.vocabSize;
+    const H = this.config.hiddenSize;
+
+    // Prefill: the whole padded batch once; logits only for the last position.
+    let { logits, cache } = tf.tidy(() => {
+      let x = this.embed(prompt.ids);
+      if (options.prefixEmbeds) x = tf.concat([this.checkEmbeds(options.prefixEmbeds, 'prefixEmbeds', B), x], 1);
+      const total = x.shape[1];
+      const run = this.runStack(x, this.context(mask, 0, total), undefined, false, true);
+      const lastH = reshape(tf.slice(run.last, [0, total - 1, 0], [B, 1, H]), [B, H]);
+      return { logits: this.head(this.rmsNorm(lastH, this.finalNorm)), cache: run.cache! };
+    });
+    try {
+      for (let step = 0; step < maxNewTokens; step++) {
+        const rows = (await logits.data()) as Float32Array; // [B*V]
+        for (let b = 0; b < B; b++) {
+          if (finish[b]) continue;
+          tokens[b].push(sampleToken(rows.subarray(b * V, (b + 1) * V), { temperature, topP }, uniform));
+          finish[b] = stopReason(tokens[b], eosIds, stopStrings, options.decode);
+        }
+        if (finish.every((f) => f !== undefined) || step === maxNewTokens - 1) break;
+        const next = tokens.map((t, b) => [finish[b] ? padId : t[t.length - 1]]);
+        mask.forEach((row, b) => row.push(finish[b] ? 0 : 1));
+        const S = mask[0].length;
+        const prev = { logits, cache };
+        ({ logits, cache } = tf.tidy(() => {
+          const run = this.runStack(this.embed(next), this.context(mask, S - 1, 1), prev.cache, false, true);
+          const lastH = reshape(run.last, [B, H]);
+          return { logits: this.head(this.rmsNorm(lastH, this.finalNorm)), cache: run.cache! };
+        }));
+        disposeStep(prev);
+      }
+    } finally {
+      disposeStep({ logits, cache });
+    }
+    return { tokens, finishReason: finish.map((f) => f ?? 'length') };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.detachLora();
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+    this.disposed = true;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** Rotary tables and attention bias for queries at absolute indices queryStart.. over the full mask. */
+  private context(mask: number[][], queryStart: number, queries: number): StepContext {
+    const B = mask.length;
+    const S = mask[0].length;
+    const D = this.config.headDim;
+    const positions = mask.map((row) => positionIdsOf(row).slice(queryStart, queryStart + queries));
+    const { cos, sin } = this.rope.cosSin(positions);
+    return {
+      cos: tf.tensor4d(cos, [B, queries, 1, D]),
+      sin: tf.tensor4d(sin, [B, queries, 1, D]),
+      bias: tf.tensor4d(attentionBias(mask, queryStart, queries), [B, 1, queries, S]),
+    };
+  }
+
+  /** All decoder layers. x [B, T, H] -> last [B, T, H] (+ hidden states, + updated KV cache). Call inside a tidy. */
+  private runStack(x: tf.Tensor3D, ctx: StepContext, past: KvCache[] | undefined, collectHidden: boolean, keepCache = false): { last: tf.Tensor3D; hidden?: tf.Tensor3D[]; cache?: KvCache[] } {
+    const hidden: tf.Tensor3D[] = [x];
+    const cache: KvCache[] = [];
+    let h = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const out = this.layer(this.layers[i], h, ctx, past?.[i]);
+      h = out.x;
+      if (collectHidden) hidden.push(h);
+      if (keepCache) cache.push({ k: out.k, v: out.v });
+    }
+    return { last: h, hidden: collectHidden ? hidden : undefined, cache: keepCache ? cache : undefined };
+  }
+
+  /** One decoder layer: x [B, T, H] -> [B, T, H]; also returns this layer's keys/values [B, nKv, past+T, D]. */
+  private layer(L: LayerParams, x: tf.Tensor3D, ctx: StepContext, past?: KvCache): { x: tf.Tensor3D; k: tf.Tensor4D; v: tf.Tensor4D } {
+    const { numHeads: nH, numKvHeads: nKv, headDim: D, hiddenSize: H } = this.config;
+    const [B, T] = x.shape;
+    const g = nH / nKv; // query heads per KV head
+    const h = reshape(this.rmsNorm(x, L.inputNorm), [B * T, H]);
+    const q = this.applyRope(reshape(L.q.apply(h), [B, T, nH, D]), ctx); // [B, T, nH, D]
+    const kNew = this.applyRope(reshape(L.k.apply(h), [B, T, nKv, D]), ctx); // [B, T, nKv, D]
+    const vNew = reshape(L.v.apply(h), [B, T, nKv, D]);
+    let k = tf.transpose(kNew, [0, 2, 1, 3]) as tf.Tensor4D; // [B, nKv, T, D]
+    let v = tf.transpose(vNew, [0, 2, 1, 3]) as tf.Tensor4D;
+    if (past) {
+      k = tf.concat([past.k, k], 2);
+      v = tf.concat([past.v, v], 2);
+    }
+    const S = k.shape[2];
+    // GQA without copying K/V: the g query heads of one KV head are stacked along the query axis.
+    const qs = reshape(tf.transpose(tf.mul(q, 1 / Math.sqrt(D)), [0, 2, 1, 3]), [B * nKv, g * T, D]);
+    const scores = tf.matMul(qs, reshape(k, [B * nKv, S, D]), false, true); // [B*nKv, g*T, S]
+    const probs = tf.softmax(tf.add(reshape(scores, [B, nH, T, S]), ctx.bias)); // [B, nH, T, S]
+    const attn = tf.matMul(reshape(probs, [B * nKv, g * T, S]), reshape(v, [B * nKv, S, D])); // [B*nKv, g*T, D]
+    const merged = reshape(tf.transpose(reshape(attn, [B, nH, T, D]), [0, 2, 1, 3]), [B * T, nH * D]);
+    const x1 = tf.add(x, reshape(L.o.apply(merged), [B, T, H])) as tf.Tensor3D;
+    const h2 = reshape(this.rmsNorm(x1, L.postNorm), [B * T, H]);
+    const gate = L.gate.apply(h2); // [B*T, I]
+    const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), L.up.apply(h2)) as tf.Tensor2D; // silu(gate) * up
+    const out = tf.add(x1, reshape(L.down.apply(act), [B, T, H])) as tf.Tensor3D;
+    return { x: out, k, v };
+  }
+
+  /** x [B, T, n, D] -> x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1]. */
+  private applyRope(x: tf.Tensor4D, ctx: StepContext): tf.Tensor4D {
+    const [B, T, n, D] = x.shape;
+    const half = D / 2;
+    const x1 = tf.slice(x, [0, 0, 0, 0], [B, T, n, half]);
+    const x2 = tf.slice(x, [0, 0, 0, half], [B, T, n, half]);
+    const rotated = tf.concat([tf.neg(x2), x1], 3);
+    return tf.add(tf.mul(x, ctx.cos), tf.mul(rotated, ctx.sin)) as tf.Tensor4D;
+  }
+
+  /** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * w. */
+  private rmsNorm<T extends tf.Tensor>(x: T, w: tf.Variable): T {
+    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), this.config.rmsNormEps));
+    return tf.mul(tf.mul(x, inv), w) as T;
+  }
+
+  /** LM head: [N, H] -> [N, V] (tied: the embedding matrix). */
+  private head(h: tf.Tensor2D): tf.Tensor2D {
+    return this.lmHead ? this.lmHead.apply(h) : tf.matMul(h, this.embedTokens as tf.Tensor2D, false, true);
+  }
+
+  private idsTensor(ids: number[][]): tf.Tensor2D {
+    this.checkIds(ids, 'inputIds');
+    const width = ids.length > 0 ? ids[0].length : 0;
+    ids.forEach((row, b) => {
+      if (row.length !== width) throw new Error(`inputIds row ${b} has ${row.length} ids, row 0 has ${width}: pad the batch (see padLeft in src/models/decoder-batch.ts)`);
+    });
+    return tf.tensor2d(ids.flat(), [ids.length, width], 'int32');
+  }
+
+  private checkIds(ids: number[][], what: string): void {
+    const V = this.config.vocabSize;
+    ids.forEach((row, b) =>
+      row.forEach((id, t) => {
+        if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${what}[${b}][${t}] = ${id} is outside the vocabulary [0, ${V})`);
+      }),
+    );
+  }
+
+  private checkEmbeds(x: tf.Tensor3D, what: string, batch?: number): tf.Tensor3D {
+    const H = this.config.hiddenSize;
+    if (x.rank !== 3 || x.shape[2] !== H || (batch !== undefined && x.shape[0] !== batch)) {
+      throw new Error(`${what} has shape [${x.shape.join(', ')}], expected [${batch ?? 'batch'}, seq, ${H}]`);
+    }
+    return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+  }
+
+  private checkMask(mask: number[][], batch: number, seq: number): void {
+    if (mask.length !== batch || mask.some((r) => r.length !== seq)) {
+      throw new Error(`attentionMask has shape [${mask.length}, ${mask[0]?.length ?? 0}], expected [${batch}, ${seq}] (the inputs' batch and sequence, prefix excluded)`);
+    }
+    mask.forEach((row, b) =>
+      row.forEach((m, t) => {
+        if (m !== 0 && m !== 1) throw new Error(`attentionMask[${b}][${t}] = ${m}; only 0 and 1 are allowed`);
+      }),
+    );
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('TfDecoder was disposed');
+  }
+}
+
+function disposeStep(step: { logits: tf.Tensor; cache: KvCache[] }): void {
+  step.logits.dispose();
+  for (const c of step.cache) {
+    c.k.dispose();
+    c.v.dispose();
+  }
+}
+
+/** Small seeded uniform generator in [0, 1) for LoRA initialisation. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** tf.reshape with the rank in the type (tfjs cannot infer it from a tuple). */
+function reshape(x: tf.Tensor, shape: [number]): tf.Tensor1D;
+function reshape(x: tf.Tensor, shape: [number, number]): tf.Tensor2D;
+function reshape(x: tf.Tensor, shape: [number, number, number]): tf.Tensor3D;
+function reshape(x: tf.Tensor, shape: [number, number, number, number]): tf.Tensor4D;
+function reshape(x: tf.Tensor, shape: number[]): tf.Tensor {
+  return tf.reshape(x, shape);
+}

@@ -1,0 +1,80 @@
+// Token sampling on the host from one row of logits: greedy (temperature 0), temperature and nucleus
+// (top-p) sampling drawn from a caller-owned seeded generator, so that the same seed gives the same tokens
+// on every backend (no tfjs global random state). Also the stop-condition check used by generation.
+
+export interface SamplingOptions {
+  /** 0 = greedy (argmax, ties to the lowest id). */
+  temperature: number;
+  /** Nucleus mass in (0, 1]; 1 disables it. */
+  topP: number;
+}
+
+/** Index of the largest value (lowest index on ties, like tf.argMax). */
+export function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let i = 0; i < row.length; i++) {
+    if (row[i] > bestValue) {
+      bestValue = row[i];
+      best = i;
+    }
+  }
+  return best;
+}
+
+/**
+ * Draw one token id from `logits` [vocab]. `uniform` returns a float in [0, 1) and is called exactly once
+ * per sampled token when temperature > 0 (never for greedy), so streams are reproducible.
+ * Top-p keeps the smallest set of most probable tokens whose probability mass reaches topP (HF
+ * TopPLogitsWarper semantics; at least one token is always kept), then renormalises.
+ */
+export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions, uniform: () => number): number {
+  const { temperature, topP } = options;
+  if (!(temperature >= 0)) throw new Error(`temperature must be >= 0 (got ${temperature})`);
+  if (!(topP > 0 && topP <= 1)) throw new Error(`topP must be in (0, 1] (got ${topP})`);
+  if (temperature === 0) return argmax(logits);
+  const n = logits.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (logits[i] > max) max = logits[i];
+  const probs = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += probs[i] = Math.exp((logits[i] - max) / temperature);
+  const u = uniform();
+  if (topP >= 1) {
+    let target = u * total;
+    for (let i = 0; i < n; i++) {
+      target -= probs[i];
+      if (target < 0) return i;
+    }
+    return lastPositive(probs);
+  }
+  // Most probable first; equal probabilities keep index order so the result does not depend on sort stability.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
+  let kept = 0;
+  let mass = 0;
+  while (kept < n && (kept === 0 || mass < topP * total)) mass += probs[order[kept++]];
+  let target = u * mass;
+  for (let j = 0; j < kept; j++) {
+    target -= probs[order[j]];
+    if (target < 0) return order[j];
+  }
+  return order[kept - 1];
+}
+
+function lastPositive(probs: Float64Array): number {
+  for (let i = probs.length - 1; i >= 0; i--) if (probs[i] > 0) return i;
+  return 0;
+}
+
+export type FinishReason = 'eos' | 'stop' | 'length';
+
+/** Which stop condition, if any, the generated ids meet: an EOS id as the last token, or a stop string in the decoded text. */
+export function stopReason(generated: readonly number[], eosIds: ReadonlySet<number>, stopStrings: readonly string[], decode?: (ids: number[]) => string): FinishReason | undefined {
+  const last = generated[generated.length - 1];
+  if (last !== undefined && eosIds.has(last)) return 'eos';
+  if (stopStrings.length > 0 && decode) {
+    const text = decode([...generated]);
+    if (stopStrings.some((s) => s.length > 0 && text.includes(s))) return 'stop';
+  }
+  return undefined;
+}
