@@ -236,18 +236,20 @@ function divisorsBelow(value: bigint, limit: bigint): bigint[] {
 
 const NATURAL_TEMPLATES: ((e: string) => string)[] = [
   (e) => `What does ${e} come to?`,
-  (e) => `Work out ${e}.`,
   (e) => `Find the value of ${e}.`,
   (e) => `Determine the result of ${e}.`,
+  (e) => `Reduce ${e} to a single number.`,
 ];
 
 function formatQuestion(rng: PyRandom, config: BasicArithmeticConfig, expression: string): string {
   // 'natural' draws one of four phrasings, as Reasoning Gym does (one `rng.choice` over four).
   const lead =
-    config.format_style === 'simple' ? `Evaluate ${expression}.` : rng.choice(NATURAL_TEMPLATES)(expression);
+    config.format_style === 'simple' ? `Work out the value of ${expression}.` : rng.choice(NATURAL_TEMPLATES)(expression);
   const notes: string[] = [];
   if (!config.allow_parentheses) {
-    notes.push('Apply the operations one at a time from left to right, ignoring the usual precedence of * and / over + and -.');
+    notes.push(
+      'Apply the operations one at a time from left to right, ignoring the usual precedence of * and / over + and -.',
+    );
   }
   if (expression.includes('/')) notes.push('Here / is integer division rounding down (toward negative infinity).');
   notes.push('Give the result as a single integer.');

@@ -112,8 +112,9 @@ test('flat chains (allow_parentheses=false) show the divisor actually used and k
   assert.equal(task.generate(config, 6).metadata.expression, '8 / 4');
   assert.match(e3.question, /from left to right/);
   // Left to right: every answer follows from the shown expression read in order.
+  const flat = parse({ seed: 14, allow_parentheses: false, operators: ['/', '*', '/', '+', '-'], max_digits: 3 });
   for (let i = 0; i < 200; i++) {
-    const e = task.generate(parse({ seed: 14, allow_parentheses: false, operators: ['/', '*', '/', '+', '-'], max_digits: 3 }), i);
+    const e = task.generate(flat, i);
     const tokens = (e.metadata.expression as string).split(' ');
     let v = BigInt(tokens[0]);
     for (let k = 1; k < tokens.length; k += 2) {
@@ -182,7 +183,7 @@ test('scoring equals reasoning_gym default score_answer, partial credit included
 
 test('scores an entry exactly as reasoning_gym writes it to JSONL', () => {
   const line =
-    '{"question": "Calculate -5 * -6.", "answer": "30", "metadata": {"source_dataset": "basic_arithmetic", ' +
+    '{"question": "(RG\'s question text; not used in scoring)", "answer": "30", "metadata": {"source_dataset": "basic_arithmetic", ' +
     '"source_index": 0, "expression": "-5 * -6", "num_terms": 2, "num_digits": 1, ' +
     '"difficulty": {"num_terms": [2, 6], "num_digits": [1, 4]}}}';
   const entry = JSON.parse(line) as TaskEntry;

@@ -134,7 +134,7 @@ test('scoring equals reasoning_gym compute_decimal_reward, partial credit includ
 
 test('scores an entry exactly as reasoning_gym writes it to JSONL', () => {
   const line =
-    '{"question": "State the final answer to the following arithmetic problem: 2 + 6 + 3 + 4 + 0 =", ' +
+    '{"question": "(RG\'s question text; not used in scoring)", ' +
     '"answer": "15", "metadata": {"source_dataset": "chain_sum", "source_index": 2, "num_terms": 5, ' +
     '"num_digits": 1, "expression": "2 + 6 + 3 + 4 + 0", "difficulty": {"num_terms": [2, 6], "num_digits": [1, 4]}}}';
   const entry = JSON.parse(line) as TaskEntry;

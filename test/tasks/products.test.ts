@@ -123,7 +123,7 @@ test('scoring equals reasoning_gym compute_decimal_reward, partial credit includ
 
 test('scores an entry exactly as reasoning_gym writes it to JSONL', () => {
   const line =
-    '{"question": "Solve the following multiplication: 4 * 3. Give only the result as your final answer.", ' +
+    '{"question": "(RG\'s question text; not used in scoring)", ' +
     '"answer": "12", "metadata": {"source_dataset": "products", "source_index": 0, "expression": "4 * 3", ' +
     '"num_terms": 2, "num_digits": 1, "difficulty": {"num_terms": [2, 2], "num_digits": [1, 5]}}}';
   const entry = JSON.parse(line) as TaskEntry;
