@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { baseTaskConfigShape, orderedRange } from '../common/config.js';
 import { rngForItem } from '../common/rng.js';
 import { defineTask, type TaskEntry } from '../types.js';
-import { computeDecimalReward } from './cpython_decimal.js';
+import { computeDecimalReward } from '../common/decimal.js';
 
 const DATASET_NAME = 'products';
 

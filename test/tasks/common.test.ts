@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { extractAnswer, renderPrompt } from '../../tasks/common/extract.js';
-import { pyDecimalEquals, pyLen, pySplit, pyStrip } from '../../tasks/common/pystr.js';
+import { cpythonDecimalEquals as pyDecimalEquals, computeDecimalReward as decimalReward } from '../../tasks/common/decimal.js';
+import { pyLen, pySplit, pyStrip } from '../../tasks/common/pystr.js';
 import { PyRandom } from '../../tasks/common/rng.js';
-import { decimalReward, exactOrContainedScore } from '../../tasks/common/scoring.js';
+import { exactOrContainedScore } from '../../tasks/common/scoring.js';
 
 test('PyRandom reproduces CPython random.Random(42)', () => {
   // python3 -c "import random; r=random.Random(42); print([r.getrandbits(32) for _ in range(3)], r.random(), ...)"

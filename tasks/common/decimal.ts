@@ -1,8 +1,8 @@
-// CPython's `decimal.Decimal(str)` parsing and `==`, exactly, and `utils.compute_decimal_reward` built
-// on it, for the arithmetic scorers. Stricter than tasks/common/pystr.ts `pyDecimalEquals` where CPython
-// is lax: CPython drops every underscore (after stripping whitespace) and reads any Unicode decimal digit.
+// CPython's `decimal.Decimal(str)` parsing and `==`, exactly, and Reasoning Gym's
+// `utils.compute_decimal_reward` built on it. CPython drops every underscore (after stripping
+// whitespace), reads any Unicode decimal digit and enforces libmpdec's exponent limits.
 
-import { pyLen, pyStrip } from '../common/pystr.js';
+import { pyLen, pyStrip } from './pystr.js';
 
 /** A parsed CPython Decimal; finite values are normalised so that equal numbers compare field by field. */
 export type CPythonDecimal =
