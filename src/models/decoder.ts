@@ -364,12 +364,14 @@ export class TfDecoder {
       const lse = tf.logSumExp(logits, 1); // [B*C]
       const targets = tf.oneHot(tf.tensor1d(completion.ids.flat(), 'int32'), V); // [B*C, V]
       const picked = tf.sum(tf.mul(logits, targets), 1); // [B*C]
-      const flatMask = reshape(maskT, [B * C]);
-      const logProbs = reshape(tf.mul(tf.sub(picked, lse), flatMask), [B, C]) as tf.Tensor2D;
+      // Padding -> exactly +0 (a multiply by the mask would leave -0).
+      const real = tf.greater(reshape(maskT, [B * C]), 0);
+      const zero = tf.zeros([B * C]);
+      const logProbs = reshape(tf.where(real, tf.sub(picked, lse), zero), [B, C]);
       let entropy: tf.Tensor2D | undefined;
       if (withEntropy) {
         const expected = tf.sum(tf.mul(tf.softmax(logits), logits), 1); // E_p[logit]
-        entropy = reshape(tf.mul(tf.sub(lse, expected), flatMask), [B, C]) as tf.Tensor2D;
+        entropy = reshape(tf.where(real, tf.sub(lse, expected), zero), [B, C]);
       }
       return { logProbs, entropy, mask: maskT };
     }) as CompletionScores;
