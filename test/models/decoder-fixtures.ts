@@ -16,7 +16,7 @@ export function lcg(seed: number): () => number {
  * initDecoderWeights with std `std`, then norm weights 1 + U(-0.5, 0.5) and biases 0.4 * U(-0.5, 0.5),
  * so that every weight kind influences the outputs.
  */
-export function randomWeights(c: DecoderConfig, seed: number, std = 0.3): DecoderWeights {
+export function randomWeights(c: DecoderConfig, seed: number, std = 0.2): DecoderWeights {
   const w = initDecoderWeights(c, seed, std);
   const rnd = lcg(seed + 1);
   for (const [name, t] of w) {

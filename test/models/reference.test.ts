@@ -21,7 +21,7 @@ test('reference matches an independent HF-style numpy forward (left padding incl
   // finfo.min additive mask, rotate_half RoPE, repeat_kv) on the same weights and prompts; regenerate
   // with MUSKETEERS_DUMP_REFERENCE_CASE=/tmp/case.json node --test ... then python3 that script.
   const c = decoderConfig({ vocabSize: 20, hiddenSize: 16, numLayers: 2, numHeads: 4, numKvHeads: 2, intermediateSize: 24, attentionBias: true, tieWordEmbeddings: false, ropeTheta: 100, rmsNormEps: 1e-5 });
-  const w = randomWeights(c, 7);
+  const w = randomWeights(c, 7, 0.3);
   const ids = [[0, 0, 3, 7, 1, 9], [5, 2, 8, 8, 4, 11]];
   const mask = [[0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]];
   const ref = referenceForward(c, w, { inputIds: ids, attentionMask: mask });
