@@ -1,6 +1,7 @@
 // Export the Llama-family decoder (src/models/decoder-config.ts) to an ONNX model, opset 17, primitive
 // ops only: inputs input_ids / attention_mask (int64 [batch, sequence]); outputs logits, the chosen
 // hidden_states.{i} and last_hidden_state. Same semantics as src/models/reference.ts, masking included.
+// RoPE tables cover maxPositionEmbeddings positions: a row with more real tokens fails in ORT's Gather.
 
 import { type DecoderConfig, type DecoderWeights, checkWeights, validateDecoderConfig } from '../decoder-config.js';
 import { VERSION } from '../../version.js';
