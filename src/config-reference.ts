@@ -34,7 +34,7 @@ function typeName(s: z.ZodType): string {
     case 'nullable':
       return `${typeName(def.innerType!)} | null`;
     case 'enum':
-      return Object.values(def.entries!).map((v) => `\`${v}\``).join(' \\| ');
+      return Object.values(def.entries!).map((v) => `\`${v}\``).join(' | ');
     case 'array':
       return `list of ${typeName(def.element!)}`;
     case 'record':
@@ -94,6 +94,6 @@ export function configReferenceRows(): ReferenceRow[] {
 export function configReferenceMarkdown(): string {
   const esc = (t: string) => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const lines = ['| key | type | default | description |', '| --- | --- | --- | --- |'];
-  for (const r of configReferenceRows()) lines.push(`| \`${r.key}\` | ${r.type} | ${r.default} | ${esc(r.description)} |`);
+  for (const r of configReferenceRows()) lines.push(`| \`${r.key}\` | ${esc(r.type)} | ${esc(r.default)} | ${esc(r.description)} |`);
   return lines.join('\n');
 }

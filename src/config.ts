@@ -22,11 +22,11 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 const taskSpecSchema = z
   .object({
     name: z.string().min(1).describe('Registered task name (see `musketeers tasks list`).'),
-    weight: z.number().positive().default(1).describe('Relative sampling weight in the mixture (> 0). Default 1.'),
+    weight: z.number().positive().default(1).describe('Relative sampling weight in the mixture (> 0).'),
     config: z
       .record(z.string(), z.unknown())
       .default({})
-      .describe("The task's own config (Reasoning Gym field names and defaults); see `musketeers tasks sample NAME --json`. Default {}."),
+      .describe("The task's own config (Reasoning Gym field names and defaults); see `musketeers tasks list --json`."),
   })
   .strict();
 
@@ -36,12 +36,12 @@ const promptSchema = z
     template: z
       .string()
       .default('{question}')
-      .describe('User message; `{question}` is replaced by the task question, `{{`/`}}` are literal braces. Default `{question}`.'),
+      .describe('User message; `{question}` is replaced by the task question, `{{`/`}}` are literal braces.'),
     answerTag: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be a tag name such as answer')
       .default('answer')
-      .describe('Tag holding the final answer; the last `<tag>…</tag>` of a completion is scored (Reasoning Gym convention). Default `answer`.'),
+      .describe('Tag holding the final answer; the last `<tag>…</tag>` of a completion is scored (Reasoning Gym convention).'),
   })
   .strict();
 
@@ -51,8 +51,8 @@ const gsm8kSchema = z
       .string()
       .nullable()
       .default(null)
-      .describe('Local GSM8K data: a JSONL file, a parquet file, or a directory in the Hugging Face or OpenAI layout. Default null (not used).'),
-    split: z.enum(['train', 'test']).default('test').describe('Split to read: `train` | `test`. Default `test`.'),
+      .describe('Local GSM8K data: a JSONL file, a parquet file, or a directory in the Hugging Face or OpenAI layout.'),
+    split: z.enum(['train', 'test']).default('test').describe('Split to read.'),
   })
   .strict();
 
@@ -62,13 +62,13 @@ const dataSchema = z
       .array(taskSpecSchema)
       .min(1, 'list at least one task, e.g. `- name: chain_sum`')
       .describe('Weighted task mixture (Reasoning Gym composite semantics); each entry `{name, weight, config}`.'),
-    trainSize: z.number().int().positive().default(10000).describe('Training items: composite indices 0..trainSize-1. Default 10000.'),
+    trainSize: z.number().int().positive().default(10000).describe('Training items: composite indices 0..trainSize-1.'),
     evalSize: z
       .number()
       .int()
       .positive()
       .default(200)
-      .describe('Held-out items, taken after the training indices and never sharing a question with them. Default 200.'),
+      .describe('Held-out items, taken after the training indices and never sharing a question with them.'),
     prompt: promptSchema.prefault({}).describe('How questions are shown to models.'),
     gsm8k: gsm8kSchema.prefault({}).describe('GSM8K data location (no download: point at a local copy).'),
   })
@@ -80,9 +80,9 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, `.`, `_` and `-` (it names the run directory)')
       .default('run')
-      .describe('Run name; the run directory is `<outputDir>/<name>`. Default `run`.'),
-    seed: z.number().int().nonnegative().default(1234).describe('Master seed for data, initialisation and sampling. Default 1234.'),
-    outputDir: z.string().min(1).default('runs').describe('Parent directory of run directories. Default `runs`.'),
+      .describe('Run name; the run directory is `<outputDir>/<name>`.'),
+    seed: z.number().int().nonnegative().default(1234).describe('Master seed for data, initialisation and sampling.'),
+    outputDir: z.string().min(1).default('runs').describe('Parent directory of run directories.'),
     data: dataSchema.describe('Tasks, splits, prompts.'),
   })
   .strict();
