@@ -7,6 +7,7 @@
 import { type DecoderConfig, type DecoderWeights, checkWeights, expectedWeightShapes, initDecoderWeights, validateDecoderConfig } from './decoder-config.js';
 import { RopeTable, attentionBias, padLeft, padRight, positionIdsOf } from './decoder-batch.js';
 import { Linear } from './linear.js';
+import { matMul } from './matmul.js';
 import { type FinishReason, sampleToken, stopReason } from './sampling.js';
 import * as tf from './tf.js';
 import { PyRandom } from '../../tasks/common/rng.js';
@@ -132,6 +133,9 @@ export class TfDecoder {
   private readonly lmHead: Linear | undefined; // untied only
   private readonly rope: RopeTable;
   private readonly prefix: string;
+  /** embed_tokens^T [hidden, vocab] while generate() runs on wasm with tied embeddings. */
+  private embedT: tf.Tensor2D | undefined;
+  private rotateHalf: tf.Tensor2D | undefined;
   private disposed = false;
 
   constructor(config: DecoderConfig, weights: DecoderWeights, options: DecoderOptions = {}) {
@@ -361,17 +365,18 @@ export class TfDecoder {
       const { last } = this.runStack(x, this.context(mask, 0, total), undefined, false);
       const h = tf.slice(last, [0, K + prompt.width - 1, 0], [B, C, H]); // [B, C, H]
       const logits = this.head(reshape(this.rmsNorm(h, this.finalNorm), [B * C, H])); // [B*C, V]
-      const lse = tf.logSumExp(logits, 1); // [B*C]
+      // logSoftmax has a direct gradient (logSumExp's goes through max and an Equal over [N, V]).
+      const logSoftmax = tf.logSoftmax(logits); // [B*C, V]
       const targets = tf.oneHot(tf.tensor1d(completion.ids.flat(), 'int32'), V); // [B*C, V]
-      const picked = tf.sum(tf.mul(logits, targets), 1); // [B*C]
+      const picked = tf.sum(tf.mul(logSoftmax, targets), 1); // [B*C]
       // Padding -> exactly +0 (a multiply by the mask would leave -0).
       const real = tf.greater(reshape(maskT, [B * C]), 0);
       const zero = tf.zeros([B * C]);
-      const logProbs = reshape(tf.where(real, tf.sub(picked, lse), zero), [B, C]);
+      const logProbs = reshape(tf.where(real, picked, zero), [B, C]);
       let entropy: tf.Tensor2D | undefined;
       if (withEntropy) {
-        const expected = tf.sum(tf.mul(tf.softmax(logits), logits), 1); // E_p[logit]
-        entropy = reshape(tf.where(real, tf.sub(lse, expected), zero), [B, C]);
+        const h = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), 1)); // -sum p log p
+        entropy = reshape(tf.where(real, h, zero), [B, C]);
       }
       return { logProbs, entropy, mask: maskT };
     }) as CompletionScores;
@@ -411,6 +416,27 @@ export class TfDecoder {
     const V = this.config.vocabSize;
     const H = this.config.hiddenSize;
 
+    // On wasm a transposed product is several times slower than transpose + plain product: keep W^T of
+    // every projection for the duration of this call (the weights cannot change while it runs).
+    const cacheTransposes = tf.getBackend() === 'wasm';
+    const linears = cacheTransposes ? this.linears() : [];
+    for (const l of linears) l.cacheTranspose();
+    this.embedT = cacheTransposes && !this.lmHead ? tf.keep(tf.transpose(this.embedTokens as tf.Tensor2D)) : undefined;
+    try {
+      return await this.generateLoop(options, { B, V, H, K, prompt, mask, padId, eosIds, stopStrings, tokens, finish, uniform });
+    } finally {
+      for (const l of linears) l.clearTransposeCache();
+      this.embedT?.dispose();
+      this.embedT = undefined;
+    }
+  }
+
+  private async generateLoop(
+    options: GenerateOptions,
+    s: { B: number; V: number; H: number; K: number; prompt: { ids: number[][] }; mask: number[][]; padId: number; eosIds: Set<number>; stopStrings: string[]; tokens: number[][]; finish: (FinishReason | undefined)[]; uniform: () => number },
+  ): Promise<GenerateResult> {
+    const { B, V, H, prompt, mask, padId, eosIds, stopStrings, tokens, finish, uniform } = s;
+    const { maxNewTokens, temperature, topP } = options;
     // Prefill: the whole padded batch once; logits only for the last position.
     let { logits, cache } = tf.tidy(() => {
       let x = this.embed(prompt.ids);
@@ -451,6 +477,8 @@ export class TfDecoder {
     this.detachLora();
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
+    this.rotateHalf?.dispose();
+    this.rotateHalf = undefined;
     this.disposed = true;
   }
 
@@ -502,9 +530,9 @@ export class TfDecoder {
     const S = k.shape[2];
     // GQA without copying K/V: the g query heads of one KV head are stacked along the query axis.
     const qs = reshape(tf.transpose(tf.mul(q, 1 / Math.sqrt(D)), [0, 2, 1, 3]), [B * nKv, g * T, D]);
-    const scores = tf.matMul(qs, reshape(k, [B * nKv, S, D]), false, true); // [B*nKv, g*T, S]
+    const scores = matMul(qs, reshape(k, [B * nKv, S, D]), false, true); // [B*nKv, g*T, S]
     const probs = tf.softmax(tf.add(reshape(scores, [B, nH, T, S]), ctx.bias)); // [B, nH, T, S]
-    const attn = tf.matMul(reshape(probs, [B * nKv, g * T, S]), reshape(v, [B * nKv, S, D])); // [B*nKv, g*T, D]
+    const attn = matMul(reshape(probs, [B * nKv, g * T, S]), reshape(v, [B * nKv, S, D])); // [B*nKv, g*T, D]
     const merged = reshape(tf.transpose(reshape(attn, [B, nH, T, D]), [0, 2, 1, 3]), [B * T, nH * D]);
     const x1 = tf.add(x, reshape(L.o.apply(merged), [B, T, H])) as tf.Tensor3D;
     const h2 = reshape(this.rmsNorm(x1, L.postNorm), [B * T, H]);
@@ -514,14 +542,30 @@ export class TfDecoder {
     return { x: out, k, v };
   }
 
-  /** x [B, T, n, D] -> x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1]. */
+  /**
+   * x [B, T, n, D] -> x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1] computed as one product
+   * with a signed permutation matrix (on wasm ~10x cheaper than two slices, a negation and a concat,
+   * forward and backward).
+   */
   private applyRope(x: tf.Tensor4D, ctx: StepContext): tf.Tensor4D {
     const [B, T, n, D] = x.shape;
-    const half = D / 2;
-    const x1 = tf.slice(x, [0, 0, 0, 0], [B, T, n, half]);
-    const x2 = tf.slice(x, [0, 0, 0, half], [B, T, n, half]);
-    const rotated = tf.concat([tf.neg(x2), x1], 3);
+    const rotated = reshape(matMul(reshape(x, [B * T * n, D]), this.rotateHalfMatrix()), [B, T, n, D]);
     return tf.add(tf.mul(x, ctx.cos), tf.mul(rotated, ctx.sin)) as tf.Tensor4D;
+  }
+
+  /** R [D, D] with (x R)[d] = -x[d + D/2] for d < D/2 and x[d - D/2] otherwise. */
+  private rotateHalfMatrix(): tf.Tensor2D {
+    if (!this.rotateHalf) {
+      const D = this.config.headDim;
+      const half = D / 2;
+      const r = new Float32Array(D * D);
+      for (let d = 0; d < half; d++) {
+        r[(d + half) * D + d] = -1;
+        r[d * D + d + half] = 1;
+      }
+      this.rotateHalf = tf.keep(tf.tensor2d(r, [D, D]));
+    }
+    return this.rotateHalf;
   }
 
   /** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * w. */
@@ -532,7 +576,8 @@ export class TfDecoder {
 
   /** LM head: [N, H] -> [N, V] (tied: the embedding matrix). */
   private head(h: tf.Tensor2D): tf.Tensor2D {
-    return this.lmHead ? this.lmHead.apply(h) : tf.matMul(h, this.embedTokens as tf.Tensor2D, false, true);
+    if (this.lmHead) return this.lmHead.apply(h);
+    return this.embedT ? tf.matMul(h, this.embedT) : matMul(h, this.embedTokens as tf.Tensor2D, false, true);
   }
 
   private idsTensor(ids: number[][]): tf.Tensor2D {

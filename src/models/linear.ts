@@ -2,6 +2,7 @@
 // optional LoRA adapter y += (alpha / r) · x A^T B^T (A [r, in], B [out, r], B initialised to zero so an
 // attached adapter starts as the identity change). The decoder builds every projection from this class.
 
+import { matMul } from './matmul.js';
 import * as tf from './tf.js';
 
 export interface LoraAdapter {
@@ -15,6 +16,8 @@ export interface LoraAdapter {
 
 export class Linear {
   lora: LoraAdapter | undefined;
+  /** W^T [in, out], held only while frozen inference (generation) runs on wasm; see cacheTranspose(). */
+  private weightT: tf.Tensor2D | undefined;
 
   constructor(
     /** Hugging Face name without the `.weight` suffix, e.g. `model.layers.0.self_attn.q_proj`. */
@@ -36,16 +39,30 @@ export class Linear {
   /** x [n, in] -> [n, out] */
   apply(x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      let y: tf.Tensor2D = tf.matMul(x, this.weight, false, true); // [n, out]
+      let y: tf.Tensor2D = this.weightT ? tf.matMul(x, this.weightT) : matMul(x, this.weight as tf.Tensor2D, false, true); // [n, out]
       if (this.bias) y = tf.add(y, this.bias);
       if (this.lora) {
         const { A, B, alpha, rank } = this.lora;
-        const down = tf.matMul(x, A, false, true); // [n, rank]
-        const up = tf.matMul(down, B, false, true); // [n, out]
+        const down = matMul(x, A as tf.Tensor2D, false, true); // [n, rank]
+        const up = matMul(down, B as tf.Tensor2D, false, true); // [n, out]
         y = tf.add(y, tf.mul(up, alpha / rank));
       }
       return y;
     });
+  }
+
+  /**
+   * Keep W^T while the weights are known not to change (one generate() call), so that each decoding step
+   * runs a plain product instead of re-transposing W. Not for use under gradients. Dispose with
+   * clearTransposeCache().
+   */
+  cacheTranspose(): void {
+    if (!this.weightT) this.weightT = tf.keep(tf.transpose(this.weight as tf.Tensor2D));
+  }
+
+  clearTransposeCache(): void {
+    this.weightT?.dispose();
+    this.weightT = undefined;
   }
 
   /**
@@ -58,8 +75,11 @@ export class Linear {
     const bound = 1 / Math.sqrt(this.inFeatures);
     const a = new Float32Array(rank * this.inFeatures);
     for (let i = 0; i < a.length; i++) a[i] = (2 * uniform() - 1) * bound;
-    const A = tf.variable(tf.tensor2d(a, [rank, this.inFeatures]), true, variableName(`${this.name}.lora_A.weight`));
-    const B = tf.variable(tf.zeros([this.outFeatures, rank]) as tf.Tensor2D, true, variableName(`${this.name}.lora_B.weight`));
+    // Variables inside a tidy: the initial-value tensors are released, the variables survive.
+    const [A, B] = tf.tidy(() => [
+      tf.variable(tf.tensor2d(a, [rank, this.inFeatures]), true, variableName(`${this.name}.lora_A.weight`)),
+      tf.variable(tf.zeros([this.outFeatures, rank]) as tf.Tensor2D, true, variableName(`${this.name}.lora_B.weight`)),
+    ]);
     this.lora = { rank, alpha, A, B };
     return this.lora;
   }

@@ -1,0 +1,98 @@
+// Micro benchmark of the tfjs decoder on one backend: KV-cached sampling tokens/s, teacher-forced forward
+// tokens/s and forward+backward tokens/s (all weights trainable). No assertions; numbers for reports.
+// Run directly: `node dist/src/models/bench-decoder.js [cpu|wasm|auto] [batch] [seq]`.
+
+import { pathToFileURL } from 'node:url';
+
+import { type BackendRequest, selectBackend } from './backend.js';
+import { type DecoderConfig, decoderConfig } from './decoder-config.js';
+import { TfDecoder } from './decoder.js';
+import * as tf from './tf.js';
+
+export interface BenchOptions {
+  batch?: number;
+  /** Tokens per row: the teacher-forced sequence length (prompt + completion) and the number of sampled tokens. */
+  seq?: number;
+  promptLen?: number;
+  repeats?: number;
+}
+
+export interface BenchResult {
+  backend: string;
+  config: DecoderConfig;
+  batch: number;
+  seq: number;
+  /** New tokens per second summed over the batch (prefill included in the time). */
+  sampleTokensPerSec: number;
+  /** Teacher-forced sequenceLogProbs, forward only. */
+  forwardTokensPerSec: number;
+  /** Teacher-forced sequenceLogProbs, forward + gradients of every weight. */
+  forwardBackwardTokensPerSec: number;
+  /** Milliseconds per call (median over repeats). */
+  ms: { sample: number; forward: number; forwardBackward: number };
+}
+
+/** The configuration quoted in reports: hidden 128, 4 layers, 4 heads, vocab 512. */
+export const BENCH_CONFIG: DecoderConfig = decoderConfig({ vocabSize: 512, hiddenSize: 128, numLayers: 4, numHeads: 4, intermediateSize: 512 });
+
+export async function benchDecoder(backend: BackendRequest, config: DecoderConfig = BENCH_CONFIG, options: BenchOptions = {}): Promise<BenchResult> {
+  const name = await selectBackend(backend);
+  const batch = options.batch ?? 8;
+  const seq = options.seq ?? 64;
+  const promptLen = options.promptLen ?? 16;
+  const repeats = options.repeats ?? 3;
+  const dec = TfDecoder.random(config, 1, { trainable: true });
+  const row = (n: number, offset: number) => Array.from({ length: n }, (_, i) => (i * 7 + offset * 13 + 1) % config.vocabSize);
+  const promptIds = Array.from({ length: batch }, (_, b) => row(promptLen, b));
+  const completionIds = Array.from({ length: batch }, (_, b) => row(seq - promptLen, b + 100));
+  const vars = dec.trainableVariables();
+
+  const sample = async () => {
+    await dec.generate({ promptIds, maxNewTokens: seq, temperature: 1, topP: 1, seed: 0 });
+  };
+  const forward = async () => {
+    const lp = dec.sequenceLogProbs({ promptIds, completionIds });
+    await lp.data();
+    lp.dispose();
+  };
+  const forwardBackward = async () => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(dec.sequenceLogProbs({ promptIds, completionIds })) as tf.Scalar, vars);
+    await Promise.all(Object.values(grads).map((g) => g.data()));
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  const ms = { sample: await median(sample, repeats), forward: await median(forward, repeats), forwardBackward: await median(forwardBackward, repeats) };
+  dec.dispose();
+  const tokens = batch * seq;
+  return {
+    backend: name,
+    config,
+    batch,
+    seq,
+    sampleTokensPerSec: tokens / (ms.sample / 1000),
+    forwardTokensPerSec: tokens / (ms.forward / 1000),
+    forwardBackwardTokensPerSec: tokens / (ms.forwardBackward / 1000),
+    ms,
+  };
+}
+
+/** Median wall time in ms of `repeats` runs after one warm-up run. */
+async function median(fn: () => Promise<void>, repeats: number): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [backend = 'auto', batch = '8', seq = '64'] = process.argv.slice(2);
+  const result = await benchDecoder(backend as BackendRequest, BENCH_CONFIG, { batch: Number(batch), seq: Number(seq) });
+  const round = (x: number) => Math.round(x * 10) / 10;
+  process.stdout.write(
+    `${JSON.stringify({ ...result, config: undefined, sampleTokensPerSec: round(result.sampleTokensPerSec), forwardTokensPerSec: round(result.forwardTokensPerSec), forwardBackwardTokensPerSec: round(result.forwardBackwardTokensPerSec), ms: { sample: round(result.ms.sample), forward: round(result.ms.forward), forwardBackward: round(result.ms.forwardBackward) } })}\n`,
+  );
+}
