@@ -122,6 +122,20 @@ interface StepContext {
   bias: tf.Tensor4D;
 }
 
+/** Host-side state of one generate() call. */
+interface DecodeState {
+  /** Left-padded prompts [batch][P]. */
+  promptIds: number[][];
+  /** [batch][K + P + generated so far]; grows by one column per step (0 for finished rows). */
+  mask: number[][];
+  padId: number;
+  eosIds: Set<number>;
+  stopStrings: string[];
+  tokens: number[][];
+  finish: (FinishReason | undefined)[];
+  uniform: () => number;
+}
+
 let instanceCounter = 0;
 
 export class TfDecoder {
@@ -136,6 +150,7 @@ export class TfDecoder {
   /** embed_tokens^T [hidden, vocab] while generate() runs on wasm with tied embeddings. */
   private embedT: tf.Tensor2D | undefined;
   private rotateHalf: tf.Tensor2D | undefined;
+  private transposeCacheUsers = 0;
   private disposed = false;
 
   constructor(config: DecoderConfig, weights: DecoderWeights, options: DecoderOptions = {}) {
@@ -409,37 +424,53 @@ export class TfDecoder {
     if (B === 0 || maxNewTokens === 0) return { tokens, finishReason: finish.map(() => 'length') };
 
     const rng = new PyRandom(options.seed);
-    const uniform = () => rng.random();
-    const prompt = padLeft(promptIds, padId);
     const K = options.prefixEmbeds ? options.prefixEmbeds.shape[1] : 0;
-    const mask = prompt.mask.map((row) => [...new Array<number>(K).fill(1), ...row]);
-    const V = this.config.vocabSize;
-    const H = this.config.hiddenSize;
+    const prompt = padLeft(promptIds, padId);
+    const state: DecodeState = {
+      promptIds: prompt.ids,
+      mask: prompt.mask.map((row) => [...new Array<number>(K).fill(1), ...row]),
+      padId,
+      eosIds,
+      stopStrings,
+      tokens,
+      finish,
+      uniform: () => rng.random(),
+    };
+    return this.withTransposeCache(() => this.decode(options, state));
+  }
 
-    // On wasm a transposed product is several times slower than transpose + plain product: keep W^T of
-    // every projection for the duration of this call (the weights cannot change while it runs).
-    const cacheTransposes = tf.getBackend() === 'wasm';
-    const linears = cacheTransposes ? this.linears() : [];
-    for (const l of linears) l.cacheTranspose();
-    this.embedT = cacheTransposes && !this.lmHead ? tf.keep(tf.transpose(this.embedTokens as tf.Tensor2D)) : undefined;
+  /**
+   * On wasm a transposed product is several times slower than transpose + plain product: hold W^T of every
+   * projection while `run` executes (inference only: the weights cannot change during one generate call).
+   */
+  private async withTransposeCache<T>(run: () => Promise<T>): Promise<T> {
+    if (tf.getBackend() !== 'wasm') return run();
+    // Reference-counted, so that overlapping generate() calls on one decoder share the cache safely.
+    if (this.transposeCacheUsers++ === 0) {
+      for (const l of this.linears()) l.cacheTranspose();
+      this.embedT = this.lmHead ? undefined : tf.keep(tf.transpose(this.embedTokens as tf.Tensor2D));
+    }
     try {
-      return await this.generateLoop(options, { B, V, H, K, prompt, mask, padId, eosIds, stopStrings, tokens, finish, uniform });
+      return await run();
     } finally {
-      for (const l of linears) l.clearTransposeCache();
-      this.embedT?.dispose();
-      this.embedT = undefined;
+      if (--this.transposeCacheUsers === 0) {
+        for (const l of this.linears()) l.clearTransposeCache();
+        this.embedT?.dispose();
+        this.embedT = undefined;
+      }
     }
   }
 
-  private async generateLoop(
-    options: GenerateOptions,
-    s: { B: number; V: number; H: number; K: number; prompt: { ids: number[][] }; mask: number[][]; padId: number; eosIds: Set<number>; stopStrings: string[]; tokens: number[][]; finish: (FinishReason | undefined)[]; uniform: () => number },
-  ): Promise<GenerateResult> {
-    const { B, V, H, prompt, mask, padId, eosIds, stopStrings, tokens, finish, uniform } = s;
+  /** The decoding loop of generate(): prefill, then one token per step for every row. */
+  private async decode(options: GenerateOptions, state: DecodeState): Promise<GenerateResult> {
+    const { mask, padId, eosIds, stopStrings, tokens, finish, uniform } = state;
     const { maxNewTokens, temperature, topP } = options;
+    const B = mask.length;
+    const V = this.config.vocabSize;
+    const H = this.config.hiddenSize;
     // Prefill: the whole padded batch once; logits only for the last position.
     let { logits, cache } = tf.tidy(() => {
-      let x = this.embed(prompt.ids);
+      let x = this.embed(state.promptIds);
       if (options.prefixEmbeds) x = tf.concat([this.checkEmbeds(options.prefixEmbeds, 'prefixEmbeds', B), x], 1);
       const total = x.shape[1];
       const run = this.runStack(x, this.context(mask, 0, total), undefined, false, true);

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { type BackendLogger, currentBackend, selectBackend } from '../../src/models/backend.js';
 import { decoderConfig } from '../../src/models/decoder-config.js';
 import { TfDecoder } from '../../src/models/decoder.js';
+import { matMul } from '../../src/models/matmul.js';
 import { referenceForward } from '../../src/models/reference.js';
 import * as tf from '../../src/models/tf.js';
 import { leftPaddedPrompts, maxAbsDiff, randomWeights } from './decoder-fixtures.js';
@@ -78,4 +79,24 @@ test('wasm smoke: reference parity, greedy tokens equal to cpu, embedding gradie
   assert.ok(gd < 1e-5, `embedding gradient wasm vs cpu: ${gd}`);
   assert.ok(Math.max(...cpuGrad.map(Math.abs)) > 1e-3);
   dec.dispose();
+});
+
+test('wasm matMul (explicit transposes, custom gradient) equals tf.matMul in value and gradients, rank 2 and 3', async () => {
+  assert.equal(await selectBackend('wasm'), 'wasm');
+  for (const batch of [undefined, 3]) {
+    for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      const shapeA = ta ? [5, 4] : [4, 5]; // op(a) [4, 5]
+      const shapeB = tb ? [6, 5] : [5, 6]; // op(b) [5, 6]
+      const lead = batch === undefined ? [] : [batch];
+      const a = tf.randomNormal<tf.Rank>([...lead, ...shapeA], 0, 1, 'float32', 1) as tf.Tensor2D;
+      const b = tf.randomNormal<tf.Rank>([...lead, ...shapeB], 0, 1, 'float32', 2) as tf.Tensor2D;
+      const weight = tf.randomNormal<tf.Rank>([...lead, 4, 6], 0, 1, 'float32', 3);
+      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), weight)))([a, b]);
+      const theirs = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), weight)))([a, b]);
+      const value = tf.sub(matMul(a, b, ta, tb), tf.matMul(a, b, ta, tb));
+      const diffs = [value, tf.sub(ours[0], theirs[0]), tf.sub(ours[1], theirs[1])].map((d) => Math.max(...(tf.abs(d).dataSync() as Float32Array)));
+      assert.ok(Math.max(...diffs) < 1e-5, `batch ${batch} transposeA ${ta} transposeB ${tb}: ${diffs}`);
+      tf.dispose([a, b, weight, value, ...ours, ...theirs]);
+    }
+  }
 });
