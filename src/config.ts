@@ -14,6 +14,7 @@ import { resolveCompositeSpecs } from '../tasks/composite.js';
 import { taskRegistry } from '../tasks/index.js';
 import { UnknownTaskError, type TaskRegistry } from '../tasks/registry.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { decoderConfig } from './models/decoder-config.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Schema. Every field: description with default and allowed values; unknown keys are errors.
@@ -74,6 +75,61 @@ const dataSchema = z
   })
   .strict();
 
+const architectureSchema = z
+  .object({
+    hiddenSize: z.number().int().positive().describe('Residual stream width.'),
+    numLayers: z.number().int().positive().describe('Decoder layers.'),
+    numHeads: z.number().int().positive().describe('Query heads; hiddenSize must be divisible by numHeads unless headDim is set.'),
+    numKvHeads: z.number().int().positive().optional().describe('Key/value heads (grouped-query attention); default numHeads. Must divide numHeads.'),
+    headDim: z.number().int().positive().optional().describe('Per-head width; default hiddenSize / numHeads.'),
+    intermediateSize: z.number().int().positive().optional().describe('SwiGLU MLP width; default 4 * hiddenSize.'),
+    maxPositionEmbeddings: z.number().int().positive().default(512).describe('Longest sequence (prompt + completion) in tokens.'),
+    tieWordEmbeddings: z.boolean().default(true).describe('Share the input embedding and the LM head.'),
+    ropeTheta: z.number().positive().default(10000).describe('Rotary embedding base.'),
+  })
+  .strict();
+
+const tokenizerSpecSchema = z
+  .object({
+    kind: z.enum(['char', 'bpe']).describe('`char`: one token per character; `bpe`: byte-level BPE trained on the task texts.'),
+    vocabSize: z.number().int().min(260).max(8192).default(512).describe('BPE vocabulary size (bpe only).'),
+    digits: z.enum(['groups-of-3', 'individual', 'free']).default('groups-of-3').describe('How BPE splits numbers (bpe only).'),
+  })
+  .strict();
+
+const sftSchema = z
+  .object({
+    steps: z.number().int().positive().describe('Optimizer steps of supervised next-token training.'),
+    batchSize: z.number().int().positive().default(16).describe('Sequences per step.'),
+    learningRate: z.number().positive().default(3e-3).describe('Peak Adam learning rate (linear warm-up, cosine decay to 10%).'),
+    warmupSteps: z.number().int().nonnegative().default(20).describe('Linear warm-up steps.'),
+    promptLossWeight: z.number().min(0).max(1).default(0.1).describe('Loss weight of prompt tokens relative to answer tokens (0 = answer only).'),
+    evalItemsPerTask: z.number().int().positive().default(50).describe('Held-out items per task for the accuracy printed on the model card.'),
+  })
+  .strict();
+
+const worldModelSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lower-case letters, digits, `_` and `-` (it names models/<name>/)').describe('Model name; written to `<world.dir>/<name>/`.'),
+    role: z.enum(['expert', 'policy']).describe('`expert`: frozen, read through ONNX; `policy`: the tfjs model GRPO trains (exactly one).'),
+    tokenizer: tokenizerSpecSchema.describe('Tokenizer made for this model.'),
+    architecture: architectureSchema.describe('Llama-family decoder shape.'),
+    tasks: z
+      .array(z.object({ name: z.string().min(1), weight: z.number().positive().default(1) }).strict())
+      .min(1)
+      .describe('Training mixture: names from data.tasks (their configs are used) with weights.'),
+    train: sftSchema.describe('Supervised training.'),
+  })
+  .strict();
+
+const worldSchema = z
+  .object({
+    dir: z.string().min(1).default('models').describe('Directory of built models (`<dir>/<name>/model.onnx`, `tokenizer.json`, `weights.safetensors`, `model.json`).'),
+    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend for training: first that loads, or the named one.'),
+    models: z.array(worldModelSchema).min(1).describe('Tiny models to build: several heterogeneous experts and one policy base.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     name: z
@@ -84,6 +140,7 @@ export const configSchema = z
     seed: z.number().int().nonnegative().default(1234).describe('Master seed for data, initialisation and sampling.'),
     outputDir: z.string().min(1).default('runs').describe('Parent directory of run directories.'),
     data: dataSchema.describe('Tasks, splits, prompts.'),
+    world: worldSchema.optional().describe('The tiny world: heterogeneous experts and a policy base built from the task generators (`musketeers experts build`).'),
   })
   .strict();
 
@@ -175,11 +232,20 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 /** Where a key path came from: the --set that wrote it, or file:line:column of the YAML node. */
 function locate(map: SourceMap, path: readonly PropertyKey[], keyOnly = false): string | undefined {
   const key = path.map(String).join('.');
+  // An override that set this key or one of its ancestors is the source.
   for (let i = map.overrides.length - 1; i >= 0; i--) {
     const o = map.overrides[i];
     const okey = o.path.join('.');
-    if (key === okey || key.startsWith(`${okey}.`) || okey.startsWith(`${key}.`)) return `--set ${o.text}`;
+    if (key === okey || key.startsWith(`${okey}.`)) return `--set ${o.text}`;
   }
+  // Overrides inside this key changed it too: name them after the file location.
+  const inside = map.overrides.filter((o) => o.path.join('.').startsWith(`${key}.`)).map((o) => `--set ${o.text}`);
+  const fileLocation = locateInFile(map, path, keyOnly);
+  if (inside.length === 0) return fileLocation;
+  return `${fileLocation ?? '<config>'}, changed by ${inside.join(', ')}`;
+}
+
+function locateInFile(map: SourceMap, path: readonly PropertyKey[], keyOnly: boolean): string | undefined {
   if (!map.doc || !map.lines) return map.file;
   // Deepest existing node along the path.
   for (let depth = path.length; depth >= 0; depth--) {
@@ -292,6 +358,39 @@ function describeIssues(
   return out;
 }
 
+/** The world's models: unique names, one policy, mixtures drawn from data.tasks, valid architectures. */
+function worldIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const world = config.world!;
+  const at = (path: (string | number)[], message: string, value?: unknown): ConfigIssue => ({
+    path: path.join('.'),
+    source: locate(map, path),
+    message,
+    value: value === undefined ? undefined : formatValue(value),
+  });
+  const known = new Set(config.data.tasks.map((t) => t.name));
+  const names = new Map<string, number>();
+  world.models.forEach((m, i) => {
+    if (names.has(m.name)) issues.push(at(['world', 'models', i, 'name'], `model name '${m.name}' is used twice (also world.models.${names.get(m.name)}); rename one`, m.name));
+    names.set(m.name, i);
+    m.tasks.forEach((t, k) => {
+      if (!known.has(t.name)) {
+        issues.push(at(['world', 'models', i, 'tasks', k, 'name'], `task '${t.name}' is not in data.tasks (${[...known].join(', ')}); add it there (its config is taken from there) or remove it here`, t.name));
+      }
+    });
+    const a = m.architecture;
+    try {
+      decoderConfig({ vocabSize: 256, ...a });
+    } catch (error) {
+      issues.push(at(['world', 'models', i, 'architecture'], (error as Error).message.replace('invalid decoder config: ', '')));
+    }
+  });
+  const policies = world.models.filter((m) => m.role === 'policy').length;
+  if (policies !== 1) issues.push(at(['world', 'models'], `the world needs exactly one model with role: policy (found ${policies})`));
+  if (world.models.length - policies < 1) issues.push(at(['world', 'models'], 'the world needs at least one model with role: expert'));
+  return issues;
+}
+
 /** Checks that need more than one field, or another module (the task registry). */
 function semanticIssues(config: MusketeersConfig, raw: unknown, map: SourceMap, registry: TaskRegistry): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -321,6 +420,7 @@ function semanticIssues(config: MusketeersConfig, raw: unknown, map: SourceMap, 
       issues.push(...describeIssues(result.error.issues, task.configSchema as z.ZodType, raw, map, ['data', 'tasks', i, 'config']));
     }
   });
+  if (config.world) issues.push(...worldIssues(config, map));
   const templatePath = ['data', 'prompt', 'template'];
   try {
     renderPrompt(config.data.prompt.template, 'Q');

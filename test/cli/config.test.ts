@@ -147,3 +147,15 @@ test('config reference covers every key and the README embeds the current one', 
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
   assert.ok(readme.includes(md), 'README.md config reference is stale: paste the output of `musketeers config reference`');
 });
+
+test('world: mixtures must come from data.tasks, one policy, valid architectures', () => {
+  const smoke = join(REPO_ROOT, 'configs', 'smoke.yaml');
+  const err = configErrorOf(() =>
+    loadConfig(smoke, ['world.models.0.tasks.0.name=gcd', 'world.models.2.role=expert', 'world.models.1.architecture.numKvHeads=3', 'world.models.1.name=expert-a']),
+  );
+  const text = err.issues.map((i) => `${i.path} (${i.source}): ${i.message}`).join('\n');
+  assert.match(text, /world\.models\.0\.tasks\.0\.name \(--set world\.models\.0\.tasks\.0\.name=gcd\): task 'gcd' is not in data\.tasks/);
+  assert.match(text, /world\.models \(.*smoke\.yaml:\d+:\d+, changed by .*--set world\.models\.2\.role=expert.*\): the world needs exactly one model with role: policy \(found 0\)/);
+  assert.match(text, /world\.models\.1\.architecture .*numHeads \(2\) must be a multiple of numKvHeads \(3\)/);
+  assert.match(text, /world\.models\.1\.name .*model name 'expert-a' is used twice/);
+});
