@@ -135,7 +135,7 @@ test('config show prints the resolved YAML; errors exit 2 and write nothing to s
   const bad = await runCli('config', 'show', file, '--set', 'seed=-3');
   assert.equal(bad.code, 2);
   assert.equal(bad.stdout, '');
-  assert.match(bad.stderr, /seed \(--set seed=-3\): .*>=0|seed \(--set seed=-3\)/);
+  assert.match(bad.message, /seed \(--set seed=-3\): .*>=0|seed \(--set seed=-3\)/);
 });
 
 test('config reference covers every key and the README embeds the current one', async () => {

@@ -33,5 +33,5 @@ test('experts inspect: missing file exits 2, corrupt file exits 1 naming it', as
   writeFileSync(bad, Buffer.from([0x0a, 0xff, 0xff, 0xff]));
   const r = await runCli('experts', 'inspect', bad);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /broken\.onnx/);
+  assert.match(r.message, /broken\.onnx/);
 });

@@ -67,13 +67,13 @@ test('malformed lines: error names every bad line, exit 1, nothing written', asy
   const r = await runCli('score', '--input', file, '--output', outFile);
   assert.equal(r.code, 1);
   assert.equal(existsSync(outFile), false);
-  assert.match(r.stderr, /6 of 7 lines .* are invalid; nothing was written/);
-  assert.match(r.stderr, /in\.jsonl:2: not valid JSON/);
-  assert.match(r.stderr, /in\.jsonl:3: missing "candidate"/);
-  assert.match(r.stderr, /in\.jsonl:4: no task/);
-  assert.match(r.stderr, /in\.jsonl:5: "candidate" must be a string or null, got number/);
-  assert.match(r.stderr, /in\.jsonl:6: unknown task 'chain_summ'. Did you mean 'chain_sum'/);
-  assert.match(r.stderr, /in\.jsonl:7: unknown key\(s\) "extra"/);
+  assert.match(r.message, /6 of 7 lines .* are invalid; nothing was written/);
+  assert.match(r.message, /in\.jsonl:2: not valid JSON/);
+  assert.match(r.message, /in\.jsonl:3: missing "candidate"/);
+  assert.match(r.message, /in\.jsonl:4: no task/);
+  assert.match(r.message, /in\.jsonl:5: "candidate" must be a string or null, got number/);
+  assert.match(r.message, /in\.jsonl:6: unknown task 'chain_summ'. Did you mean 'chain_sum'/);
+  assert.match(r.message, /in\.jsonl:7: unknown key\(s\) "extra"/);
 });
 
 test('--skip-invalid keeps every valid line and reports the rest', async () => {

@@ -37,10 +37,10 @@ test('tasks sample prints believable items for every task', async () => {
 test('tasks sample errors: unknown task, bad --set, missing name', async () => {
   const unknown = await runCli('tasks', 'sample', 'gcdd');
   assert.equal(unknown.code, 1);
-  assert.match(unknown.stderr, /unknown task 'gcdd'\. Did you mean 'gcd'/);
+  assert.match(unknown.message, /unknown task 'gcdd'\. Did you mean 'gcd'/);
   const bad = await runCli('tasks', 'sample', 'chain_sum', '--set', 'min_terms=9', '--set', 'max_terms=2');
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /max_terms/);
+  assert.match(bad.message, /max_terms/);
   assert.equal((await runCli('tasks', 'sample')).code, 2);
   assert.equal((await runCli('tasks', 'sample', 'gcd', '-n', 'zero')).code, 2);
 });
@@ -62,5 +62,5 @@ test('help teaches, version prints, unknown commands exit 2 (real binary)', () =
   assert.match(version.stdout, /^\d+\.\d+\.\d+/);
   const unknown = spawnCli(['frobnicate']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  assert.match(unknown.message, /unknown command 'frobnicate'/);
 });

@@ -15,6 +15,24 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** stderr as a person reads it: JSON error lines (the format in CI or with --json) replaced by their message. */
+  message: string;
+}
+
+function readableStderr(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((line) => {
+      if (!line.startsWith('{')) return line;
+      try {
+        const parsed = JSON.parse(line) as { message?: unknown; msg?: unknown };
+        const text = parsed.message ?? parsed.msg;
+        return typeof text === 'string' ? text : line;
+      } catch {
+        return line;
+      }
+    })
+    .join('\n');
 }
 
 export async function runCli(...args: string[]): Promise<CliResult> {
@@ -25,7 +43,7 @@ export async function runCli(...args: string[]): Promise<CliResult> {
     err: (t) => void (stderr += t),
     interactive: false,
   });
-  return { code, stdout, stderr };
+  return { code, stdout, stderr, message: readableStderr(stderr) };
 }
 
 export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
@@ -35,5 +53,5 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.P
     input: options.input,
     encoding: 'utf8',
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, message: readableStderr(r.stderr) };
 }
