@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 
-import { baseTaskConfigShape, orderedRange } from '../common/config.js';
+import { baseTaskConfigShape, minimum, orderedRange } from '../common/config.js';
 import { type PyRandom, rngForItem } from '../common/rng.js';
 import { exactOrContainedScore } from '../common/scoring.js';
 import { defineTask, type TaskEntry } from '../types.js';
@@ -40,21 +40,9 @@ export const basicArithmeticConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    if (config.min_terms < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['min_terms'],
-        message: `min_terms (${config.min_terms}) must be positive; set min_terms to 1 or more`,
-      });
-    }
+    minimum<typeof config>('min_terms', 1)(config, ctx);
     orderedRange<typeof config>('min_terms', 'max_terms')(config, ctx);
-    if (config.min_digits < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['min_digits'],
-        message: `min_digits (${config.min_digits}) must be positive; set min_digits to 1 or more`,
-      });
-    }
+    minimum<typeof config>('min_digits', 1)(config, ctx);
     orderedRange<typeof config>('min_digits', 'max_digits')(config, ctx);
     if (config.operators.length === 0) {
       ctx.addIssue({

@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 
-import { baseTaskConfigShape, orderedRange } from '../common/config.js';
+import { baseTaskConfigShape, minimum, orderedRange } from '../common/config.js';
 import { rngForItem } from '../common/rng.js';
 import { exactOrContainedScore } from '../common/scoring.js';
 import { defineTask, type TaskEntry } from '../types.js';
@@ -32,13 +32,7 @@ export const lcmConfigSchema = z
       });
     }
     orderedRange<typeof config>('min_numbers', 'max_numbers')(config, ctx);
-    if (config.min_value < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['min_value'],
-        message: `min_value (${config.min_value}) must be positive; set min_value to 1 or more`,
-      });
-    }
+    minimum<typeof config>('min_value', 1)(config, ctx);
     if (config.max_value <= config.min_value) {
       ctx.addIssue({
         code: 'custom',

@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 
-import { baseTaskConfigShape, orderedRange } from '../common/config.js';
+import { baseTaskConfigShape, minimum, orderedRange } from '../common/config.js';
 import { rngForItem } from '../common/rng.js';
 import { exactOrContainedScore } from '../common/scoring.js';
 import { defineTask, type TaskEntry } from '../types.js';
@@ -76,13 +76,7 @@ export const legCountingConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    if (config.min_animals < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['min_animals'],
-        message: `min_animals (${config.min_animals}) must be positive; set min_animals to 1 or more`,
-      });
-    }
+    minimum<typeof config>('min_animals', 1)(config, ctx);
     orderedRange<typeof config>('min_animals', 'max_animals')(config, ctx);
     if (config.max_animals > ANIMAL_TABLE.length) {
       ctx.addIssue({
@@ -93,13 +87,7 @@ export const legCountingConfigSchema = z
           'the number of animal kinds available; lower max_animals',
       });
     }
-    if (config.min_instances < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['min_instances'],
-        message: `min_instances (${config.min_instances}) must be positive; set min_instances to 1 or more`,
-      });
-    }
+    minimum<typeof config>('min_instances', 1)(config, ctx);
     orderedRange<typeof config>('min_instances', 'max_instances')(config, ctx);
   });
 

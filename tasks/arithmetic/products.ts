@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 
-import { baseTaskConfigShape, orderedRange } from '../common/config.js';
+import { baseTaskConfigShape, minimum, orderedRange } from '../common/config.js';
 import { rngForItem } from '../common/rng.js';
 import { defineTask, type TaskEntry } from '../types.js';
 import { computeDecimalReward } from '../common/decimal.js';
@@ -24,21 +24,9 @@ export const productsConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    if (config.min_terms < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['min_terms'],
-        message: `min_terms (${config.min_terms}) must be positive; set min_terms to 1 or more`,
-      });
-    }
+    minimum<typeof config>('min_terms', 1)(config, ctx);
     orderedRange<typeof config>('min_terms', 'max_terms')(config, ctx);
-    if (config.min_digits < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['min_digits'],
-        message: `min_digits (${config.min_digits}) must be positive; set min_digits to 1 or more`,
-      });
-    }
+    minimum<typeof config>('min_digits', 1)(config, ctx);
     orderedRange<typeof config>('min_digits', 'max_digits')(config, ctx);
   });
 

@@ -25,3 +25,18 @@ export function orderedRange<T extends Record<string, unknown>>(low: keyof T & s
     }
   };
 }
+
+/** Refinement: `config[key] >= min`, reported on `key` with the fix. */
+export function minimum<T extends Record<string, unknown>>(key: keyof T & string, min: number) {
+  return (config: T, ctx: z.RefinementCtx) => {
+    const value = config[key] as number;
+    if (value < min) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message:
+          min === 1 ? `${key} (${value}) must be positive; set ${key} to 1 or more` : `${key} (${value}) must be at least ${min}; set ${key} to ${min} or more`,
+      });
+    }
+  };
+}
