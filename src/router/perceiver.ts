@@ -1,0 +1,249 @@
+// The Perceiver-style router (the paper's attention interface): each expert's hidden states are
+// projected to a common width D, K learned latent queries cross-attend over all experts' projected
+// states with H heads, an FFN refines the latents (pre-norm residual blocks, optional extra latent
+// self-attention blocks), and an output projection initialised near zero maps the K latents to K soft
+// context tokens of the policy's embedding width. The cross-attention weights are returned as data:
+// per prompt, the attention mass on each expert and the routing entropy.
+
+import { matMul } from '../models/matmul.js';
+import * as tf from '../models/tf.js';
+import { PyRandom } from '../../tasks/common/rng.js';
+
+export interface RouterConfig {
+  /** Expert names, in the order their states are given. */
+  experts: string[];
+  /** Width of each expert's hidden state, same order. */
+  expertWidths: number[];
+  /** Common width D (paper: 512). */
+  width: number;
+  /** K latent queries = number of soft context tokens (paper: 8). */
+  numLatents: number;
+  /** Attention heads H (paper: 8); must divide width. */
+  numHeads: number;
+  /** Policy embedding width: size of each context token. */
+  outputWidth: number;
+  /** FFN inner width as a multiple of D. */
+  ffnMultiplier: number;
+  /** Extra latent self-attention blocks after the cross-attention (0 = none). */
+  selfAttentionBlocks: number;
+  /** Learned per-expert identity embedding added to that expert's projected states. */
+  expertEmbeddings: boolean;
+  /** Std of the output projection at initialisation ("near zero"). */
+  outputInitStd: number;
+  seed: number;
+}
+
+/** States of one expert for a batch: pooled [B, d_e], or token sequences [B, S, d_e] with a mask [B, S]. */
+export interface ExpertStates {
+  states: tf.Tensor2D | tf.Tensor3D;
+  mask?: tf.Tensor2D;
+}
+
+export interface RouterOutput {
+  /** Soft context tokens for the policy. [B, K, outputWidth] */
+  context: tf.Tensor3D;
+  /** Cross-attention probabilities, averaged over heads. [B, K, N] with N = total expert positions. */
+  attention: tf.Tensor3D;
+  /** Attention mass per expert, averaged over heads and latents; rows sum to 1. [B, E] */
+  expertMass: tf.Tensor2D;
+}
+
+export interface RoutingStats {
+  /** [B][E] */
+  expertMass: number[][];
+  /** Entropy (nats) of each prompt's expert-mass distribution. [B] */
+  entropy: number[];
+}
+
+const LN_EPS = 1e-5;
+
+/** GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+}
+
+export class PerceiverRouter {
+  readonly variables = new Map<string, tf.Variable>();
+
+  constructor(readonly config: RouterConfig) {
+    validateRouterConfig(config);
+    const rng = new PyRandom(config.seed);
+    const normal = (std: number) => () => {
+      const u = Math.max(rng.random(), 1e-12);
+      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.random()) * std;
+    };
+    const D = config.width;
+    const add = (name: string, shape: number[], init: () => number) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = init();
+      this.variables.set(name, tf.variable(tf.tensor(data, shape), true));
+    };
+    const zeros = () => 0;
+    const ones = () => 1;
+    config.experts.forEach((e, i) => {
+      const dIn = config.expertWidths[i];
+      add(`proj.${i}.weight`, [D, dIn], normal(1 / Math.sqrt(dIn)));
+      add(`proj.${i}.bias`, [D], zeros);
+    });
+    if (config.expertEmbeddings) add('expert_embed', [config.experts.length, D], normal(0.02));
+    add('latents', [config.numLatents, D], normal(0.02));
+    const block = (prefix: string) => {
+      for (const p of ['q', 'k', 'v', 'o']) add(`${prefix}.${p}.weight`, [D, D], normal(1 / Math.sqrt(D)));
+      add(`${prefix}.norm_q.weight`, [D], ones);
+      add(`${prefix}.norm_q.bias`, [D], zeros);
+      add(`${prefix}.norm_ffn.weight`, [D], ones);
+      add(`${prefix}.norm_ffn.bias`, [D], zeros);
+      const F = D * config.ffnMultiplier;
+      add(`${prefix}.ffn.up.weight`, [F, D], normal(1 / Math.sqrt(D)));
+      add(`${prefix}.ffn.up.bias`, [F], zeros);
+      add(`${prefix}.ffn.down.weight`, [D, F], normal(1 / Math.sqrt(F)));
+      add(`${prefix}.ffn.down.bias`, [D], zeros);
+    };
+    block('cross');
+    add('cross.norm_kv.weight', [D], ones);
+    add('cross.norm_kv.bias', [D], zeros);
+    for (let s = 0; s < config.selfAttentionBlocks; s++) block(`self.${s}`);
+    add('out.norm.weight', [D], ones);
+    add('out.norm.bias', [D], zeros);
+    add('out.weight', [config.outputWidth, D], normal(config.outputInitStd));
+  }
+
+  private v(name: string): tf.Tensor {
+    const t = this.variables.get(name);
+    if (!t) throw new Error(`router has no parameter ${name}`);
+    return t;
+  }
+
+  /** x [..., in] times W^T for W [out, in]. */
+  private linear(x: tf.Tensor, weight: string, bias?: string): tf.Tensor {
+    const W = this.v(weight) as tf.Tensor2D;
+    const shape = x.shape;
+    const flat = tf.reshape(x, [-1, shape[shape.length - 1]]) as tf.Tensor2D;
+    let y: tf.Tensor = matMul(flat, W, false, true);
+    if (bias) y = tf.add(y, this.v(bias));
+    return tf.reshape(y, [...shape.slice(0, -1), W.shape[0]]);
+  }
+
+  private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
+    const { mean, variance } = tf.moments(x, -1, true);
+    const normed = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPS)));
+    return tf.add(tf.mul(normed, this.v(`${prefix}.weight`)), this.v(`${prefix}.bias`));
+  }
+
+  /** Multi-head attention of queries [B, K, D] over keys/values [B, N, D]; keyMask [B, N] (1 = visible). */
+  private attend(prefix: string, q: tf.Tensor, kv: tf.Tensor, keyMask?: tf.Tensor): { out: tf.Tensor; probs: tf.Tensor } {
+    const { numHeads: H, width: D } = this.config;
+    const dh = D / H;
+    const [B, K] = q.shape;
+    const N = kv.shape[1]!;
+    const heads = (x: tf.Tensor, n: number) => tf.transpose(tf.reshape(x, [B!, n, H, dh]), [0, 2, 1, 3]); // [B, H, n, dh]
+    const Q = heads(this.linear(q, `${prefix}.q.weight`), K!);
+    const Kt = heads(this.linear(kv, `${prefix}.k.weight`), N);
+    const V = heads(this.linear(kv, `${prefix}.v.weight`), N);
+    let scores = tf.mul(tf.matMul(Q, Kt, false, true), 1 / Math.sqrt(dh)); // [B, H, K, N]
+    if (keyMask) {
+      const hidden = tf.sub(1, tf.reshape(keyMask, [B!, 1, 1, N]));
+      scores = tf.sub(scores, tf.mul(hidden, 1e9));
+    }
+    const probs = tf.softmax(scores, -1); // [B, H, K, N]
+    const ctx = tf.reshape(tf.transpose(tf.matMul(probs, V), [0, 2, 1, 3]), [B!, K!, D]); // [B, K, D]
+    return { out: this.linear(ctx, `${prefix}.o.weight`), probs };
+  }
+
+  /** x + FFN(LN(x)) with a GELU (tanh approximation) between the two projections. */
+  private ffnResidual(prefix: string, x: tf.Tensor): tf.Tensor {
+    const up = this.linear(this.layerNorm(x, `${prefix}.norm_ffn`), `${prefix}.ffn.up.weight`, `${prefix}.ffn.up.bias`);
+    return tf.add(x, this.linear(gelu(up), `${prefix}.ffn.down.weight`, `${prefix}.ffn.down.bias`));
+  }
+
+  /**
+   * Route one batch. `experts[e]` holds expert e's states for the same B prompts. Differentiable in the
+   * router's variables; the caller owns (and disposes) the returned tensors.
+   */
+  forward(experts: readonly ExpertStates[]): RouterOutput {
+    const { config } = this;
+    if (experts.length !== config.experts.length) throw new Error(`router expects ${config.experts.length} experts (${config.experts.join(', ')}), got ${experts.length}`);
+    return tf.tidy(() => {
+      const B = experts[0].states.shape[0];
+      const keys: tf.Tensor[] = [];
+      const masks: tf.Tensor[] = [];
+      const owner: number[] = [];
+      experts.forEach((x, e) => {
+        const width = x.states.shape[x.states.rank - 1];
+        if (width !== config.expertWidths[e]) throw new Error(`expert '${config.experts[e]}' states have width ${width}, the router was built for ${config.expertWidths[e]}`);
+        if (x.states.shape[0] !== B) throw new Error(`expert '${config.experts[e]}' has ${x.states.shape[0]} rows, expected ${B}`);
+        const seq = x.states.rank === 2 ? (tf.expandDims(x.states, 1) as tf.Tensor3D) : (x.states as tf.Tensor3D); // [B, S, d_e]
+        let projected = this.linear(seq, `proj.${e}.weight`, `proj.${e}.bias`); // [B, S, D]
+        if (config.expertEmbeddings) projected = tf.add(projected, tf.slice(this.v('expert_embed'), [e, 0], [1, -1]));
+        keys.push(projected);
+        masks.push(x.mask ?? tf.ones([B, seq.shape[1]]));
+        for (let s = 0; s < seq.shape[1]; s++) owner.push(e);
+      });
+      const kv = this.layerNorm(tf.concat(keys, 1), 'cross.norm_kv'); // [B, N, D]
+      const keyMask = tf.concat(masks, 1); // [B, N]
+      let latents: tf.Tensor = tf.tile(tf.expandDims(this.v('latents'), 0), [B, 1, 1]); // [B, K, D]
+      const cross = this.attend('cross', this.layerNorm(latents, 'cross.norm_q'), kv, keyMask);
+      latents = this.ffnResidual('cross', tf.add(latents, cross.out));
+      for (let s = 0; s < config.selfAttentionBlocks; s++) {
+        const normed = this.layerNorm(latents, `self.${s}.norm_q`);
+        latents = this.ffnResidual(`self.${s}`, tf.add(latents, this.attend(`self.${s}`, normed, normed).out));
+      }
+      const context = this.linear(this.layerNorm(latents, 'out.norm'), 'out.weight') as tf.Tensor3D; // [B, K, outputWidth]
+      const attention = tf.mean(cross.probs, 1) as tf.Tensor3D; // [B, K, N]
+      const ownership = tf.oneHot(tf.tensor1d(owner, 'int32'), config.experts.length); // [N, E]
+      const perLatent = tf.reshape(matMul(tf.reshape(attention, [-1, owner.length]) as tf.Tensor2D, tf.cast(ownership, 'float32') as tf.Tensor2D), [B, config.numLatents, config.experts.length]);
+      const expertMass = tf.mean(perLatent, 1) as tf.Tensor2D; // [B, E]
+      return { context, attention, expertMass };
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.variables.values()];
+  }
+
+  /** Named float32 copies of every parameter (for checkpoints). */
+  getWeights(): Map<string, { shape: number[]; data: Float32Array }> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, v] of this.variables) out.set(name, { shape: v.shape.slice(), data: v.dataSync() as Float32Array });
+    return out;
+  }
+
+  setWeights(weights: Map<string, { shape: number[]; data: Float32Array }>): void {
+    for (const [name, v] of this.variables) {
+      const w = weights.get(name);
+      if (!w) throw new Error(`router checkpoint lacks ${name}`);
+      if (w.shape.join(',') !== v.shape.join(',')) throw new Error(`router parameter ${name} has shape [${w.shape}] in the checkpoint, expected [${v.shape}]`);
+      v.assign(tf.tensor(w.data, w.shape));
+    }
+    for (const name of weights.keys()) if (!this.variables.has(name)) throw new Error(`router checkpoint has unknown parameter ${name}`);
+  }
+
+  parameterCount(): number {
+    return [...this.variables.values()].reduce((a, v) => a + v.size, 0);
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+  }
+}
+
+export function validateRouterConfig(c: RouterConfig): void {
+  const problems: string[] = [];
+  if (c.experts.length === 0) problems.push('at least one expert is needed');
+  if (c.experts.length !== c.expertWidths.length) problems.push(`${c.experts.length} experts but ${c.expertWidths.length} widths`);
+  if (new Set(c.experts).size !== c.experts.length) problems.push('expert names must be unique');
+  for (const k of ['width', 'numLatents', 'numHeads', 'outputWidth', 'ffnMultiplier'] as const) if (!Number.isInteger(c[k]) || c[k] <= 0) problems.push(`${k} must be a positive integer (got ${c[k]})`);
+  if (c.width % c.numHeads !== 0) problems.push(`width (${c.width}) must be divisible by numHeads (${c.numHeads})`);
+  if (!Number.isInteger(c.selfAttentionBlocks) || c.selfAttentionBlocks < 0) problems.push(`selfAttentionBlocks must be >= 0 (got ${c.selfAttentionBlocks})`);
+  if (problems.length > 0) throw new Error(`invalid router config: ${problems.join('; ')}`);
+}
+
+/** Per-prompt expert mass and routing entropy (nats) as plain numbers. */
+export function routingStats(expertMass: tf.Tensor2D): RoutingStats {
+  const mass = expertMass.arraySync();
+  const entropy = mass.map((row) => row.reduce((a, p) => (p > 0 ? a - p * Math.log(p) : a), 0));
+  return { expertMass: mass, entropy };
+}
