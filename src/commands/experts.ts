@@ -4,12 +4,102 @@ import { existsSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
-import { formatInspection, inspectModel } from '../experts/inspect.js';
+import cliProgress from 'cli-progress';
+
+import { loadConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { formatInspection, inspectModel } from '../experts/inspect.js';
+import { renderTable } from '../util/table.js';
+import { buildWorld, type BuildSummary } from '../world/build.js';
+import { collect } from './options.js';
+
+export interface BuildCommandOptions {
+  set: string[];
+  only: string[];
+  force?: boolean;
+}
+
+/** `experts build`: validate, build with progress, return the summary (printing is the caller's). */
+export async function runExpertsBuild(file: string, opts: BuildCommandOptions, ctx: CommandContext): Promise<BuildSummary> {
+  const { config } = loadConfig(file, opts.set);
+  if (!config.world) {
+    throw new ConfigError(file, [{ path: 'world', message: 'the config has no `world` section; add one (see configs/quickstart.yaml) to build tiny models' }]);
+  }
+  const names = config.world.models.map((m) => m.name);
+  for (const n of opts.only) if (!names.includes(n)) throw new UsageError(`--only ${n}: no such world model; the config defines ${names.join(', ')}`);
+  const bar = ctx.showProgress
+    ? new cliProgress.SingleBar({ format: ' {model} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    : undefined;
+  let lastLogged = 0;
+  try {
+    return await buildWorld(config, {
+      only: opts.only,
+      force: opts.force,
+      events: {
+        onModelStart: (m, k, n) => {
+          lastLogged = 0;
+          ctx.logger.info({ model: m.name, role: m.role, index: k + 1, of: n }, `building ${m.name} (${k + 1}/${n})`);
+          bar?.start(m.train.steps, 0, { model: m.name.padEnd(18), loss: '-' });
+        },
+        onResume: (m, step) => ctx.logger.info({ model: m.name, step }, `${m.name}: resuming from checkpoint at step ${step}`),
+        onStep: (m, step, steps, loss) => {
+          bar?.update(step, { loss: loss.toFixed(3) });
+          if (!bar && (step - lastLogged >= Math.ceil(steps / 5) || step === steps)) {
+            lastLogged = step;
+            ctx.logger.info({ model: m.name, step, steps, loss }, `${m.name}: step ${step}/${steps} loss ${loss.toFixed(3)}`);
+          }
+        },
+        onModelDone: (card, skipped) => {
+          bar?.stop();
+          ctx.logger.info({ model: card.name, skipped, seconds: card.training.seconds }, skipped ? `${card.name}: up to date, skipped` : `${card.name}: built in ${card.training.seconds.toFixed(1)} s`);
+        },
+      },
+    });
+  } finally {
+    bar?.stop();
+  }
+}
+
+/** The specialisation matrix: held-out accuracy (and answer NLL) of every model on every task. */
+export function formatBuildSummary(summary: BuildSummary): string {
+  const tasks = [...new Set(summary.models.flatMap((m) => m.card.heldOut.map((e) => e.task)))];
+  const cell = (m: BuildSummary['models'][number], t: string) => {
+    const e = m.card.heldOut.find((x) => x.task === t);
+    return e ? `${(100 * e.accuracy).toFixed(0)}% ${e.answerNll.toFixed(2)}` : '-';
+  };
+  const rows = summary.models.map((m) => [m.card.name, m.card.role, ...tasks.map((t) => cell(m, t)), m.skipped ? 'cached' : `${m.card.training.seconds.toFixed(0)} s`]);
+  return [
+    `Held-out accuracy and answer NLL (nats/token) per task; models in ${summary.dir} (backend ${summary.backend}, ${summary.seconds.toFixed(0)} s):`,
+    renderTable(['model', 'role', ...tasks, 'time'], rows),
+  ].join('\n');
+}
 
 export function registerExpertsCommands(program: Command, ctx: CommandContext): void {
-  const experts = program.command('experts').description('Frozen expert models: inspect their ONNX graphs.');
+  const experts = program.command('experts').description('The tiny world (build experts and a policy base) and expert ONNX graphs (inspect).');
+  experts
+    .command('build')
+    .description('Train the world models of a config (tokenizer, supervised training, held-out eval, ONNX export, model card).')
+    .argument('<config>', 'YAML config with a `world` section')
+    .option('--set <key.path=value>', 'override a config key, repeatable', collect, [])
+    .option('--only <name>', 'build only this model, repeatable', collect, [])
+    .option('--force', 'rebuild models that are already built')
+    .addHelpText(
+      'after',
+      `
+Each model is written to <world.dir>/<name>/: model.onnx, tokenizer.json, weights.safetensors, model.json.
+A finished model whose config is unchanged is skipped; a killed build resumes from <name>/.partial/.
+The closing table is the specialisation matrix: held-out accuracy and answer NLL per task.
+
+Examples:
+  $ musketeers experts build configs/quickstart.yaml
+  $ musketeers experts build configs/smoke.yaml --set world.dir=/tmp/world --only expert-a --force`,
+    )
+    .action(async (file: string, opts: BuildCommandOptions) => {
+      const summary = await runExpertsBuild(file, opts, ctx);
+      if (ctx.machine) ctx.outJson(summary);
+      else ctx.outLine(formatBuildSummary(summary));
+    });
   experts
     .command('inspect')
     .description('Print inputs, outputs, metadata and the hidden-state tensors per layer (with widths) of an ONNX decoder.')

@@ -1,0 +1,270 @@
+// Building the tiny world: for each model of `world.models` — tokenizer, supervised training from the
+// task generators, held-out evaluation on every task, then `<world.dir>/<name>/` with model.onnx,
+// tokenizer.json, weights.safetensors and the model.json card (written last: its presence with a
+// matching config hash marks a finished model, so a rebuild skips it). Training checkpoints go to
+// `<name>/.partial/` so a killed build resumes where it stopped.
+
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { taskRegistry } from '../../tasks/index.js';
+import type { TaskRegistry } from '../../tasks/registry.js';
+import type { MusketeersConfig } from '../config.js';
+import { sha256 } from '../experts/cache.js';
+import { selectBackend, type BackendRequest } from '../models/backend.js';
+import { decoderConfig, type DecoderConfig, type DecoderWeights, type NamedTensor } from '../models/decoder-config.js';
+import { TfDecoder } from '../models/decoder.js';
+import { exportDecoderToOnnx, writeOnnxModel } from '../models/onnx/export-decoder.js';
+import { readSafetensors, writeSafetensors } from '../models/safetensors.js';
+import { buildCharTokenizer, projectTokenizer, saveTokenizer, trainBpeTokenizer } from '../models/tokenizer/build.js';
+import type { HfTokenizerJson } from '../models/tokenizer/format.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { VERSION } from '../version.js';
+import { heldOutByTask, sftItems } from './data.js';
+import { evaluateTask, type TaskEvaluation } from './evaluate.js';
+import { formatPrompt, formatTarget, type PromptFormat } from './format.js';
+import { trainSft, type SftCheckpoint, type SftExample } from './sft.js';
+
+export type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
+
+/** Bump when the meaning of a build changes (format, data, trainer), so old builds are redone. */
+const BUILD_FORMAT = 1;
+
+export interface ModelCard {
+  name: string;
+  role: 'expert' | 'policy';
+  configHash: string;
+  architecture: DecoderConfig;
+  tokenizer: { kind: string; vocabSize: number };
+  mixture: { task: string; weight: number; config: Record<string, unknown> }[];
+  training: {
+    steps: number;
+    batchSize: number;
+    learningRate: number;
+    warmupSteps: number;
+    promptLossWeight: number;
+    trainItems: number;
+    tokens: number;
+    firstLoss: number;
+    finalLoss: number;
+    skippedSteps: number;
+    seconds: number;
+    backend: string;
+    seed: number;
+  };
+  heldOut: TaskEvaluation[];
+  format: PromptFormat;
+  packageVersion: string;
+  builtAt: string;
+}
+
+export interface BuildEvents {
+  onModelStart?: (model: WorldModel, index: number, total: number) => void;
+  onStep?: (model: WorldModel, step: number, steps: number, loss: number) => void;
+  onModelDone?: (card: ModelCard, skipped: boolean) => void;
+  onResume?: (model: WorldModel, step: number) => void;
+}
+
+export interface BuildOptions {
+  only?: string[];
+  force?: boolean;
+  registry?: TaskRegistry;
+  events?: BuildEvents;
+}
+
+export interface BuildSummary {
+  dir: string;
+  backend: string;
+  models: { card: ModelCard; skipped: boolean }[];
+  seconds: number;
+}
+
+function worldOf(config: MusketeersConfig): NonNullable<MusketeersConfig['world']> {
+  if (!config.world) throw new Error('the config has no `world` section; add one (see configs/quickstart.yaml) to build tiny models');
+  return config.world;
+}
+
+/** What determines a model's build: its spec, the configs of its tasks, the prompt format, seed and trainer version. */
+export function modelConfigHash(config: MusketeersConfig, model: WorldModel): string {
+  const tasks = config.data.tasks.map((t) => ({ name: t.name, config: t.config }));
+  return sha256(JSON.stringify({ BUILD_FORMAT, model, tasks, prompt: config.data.prompt, seed: config.seed, split: [config.data.trainSize, config.data.evalSize] })).slice(0, 16);
+}
+
+export function modelDir(config: MusketeersConfig, name: string): string {
+  return join(worldOf(config).dir, name);
+}
+
+export function readCard(dir: string): ModelCard | undefined {
+  const file = join(dir, 'model.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ModelCard;
+  } catch {
+    return undefined;
+  }
+}
+
+function makeTokenizer(model: WorldModel, corpus: string[]): HfTokenizerJson {
+  if (model.tokenizer.kind === 'char') return buildCharTokenizer();
+  return trainBpeTokenizer(corpus, { vocabSize: model.tokenizer.vocabSize, digits: model.tokenizer.digits });
+}
+
+// ---- checkpoints: weights and Adam moments in one safetensors file, the rest in its metadata
+
+function saveCheckpoint(dir: string, hash: string, state: SftCheckpoint): void {
+  const tensors = new Map<string, NamedTensor>();
+  for (const [n, t] of state.weights) tensors.set(`weights/${n}`, t);
+  for (const [n, t] of state.optimizer.m) tensors.set(`adam_m/${n}`, t);
+  for (const [n, t] of state.optimizer.v) tensors.set(`adam_v/${n}`, t);
+  const meta = { hash, step: String(state.step), adamStep: String(state.optimizer.step), rng: JSON.stringify(state.rng), losses: JSON.stringify(state.losses), tokens: String(state.tokens) };
+  writeSafetensors(join(dir, 'checkpoint.safetensors'), tensors, meta);
+}
+
+function loadCheckpoint(dir: string, hash: string): SftCheckpoint | undefined {
+  const file = join(dir, 'checkpoint.safetensors');
+  if (!existsSync(file)) return undefined;
+  const { tensors, metadata } = readSafetensors(file);
+  if (metadata.hash !== hash) return undefined;
+  const pick = (prefix: string) => new Map([...tensors].filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t] as const));
+  return {
+    step: Number(metadata.step),
+    rng: JSON.parse(metadata.rng),
+    weights: pick('weights/') as DecoderWeights,
+    optimizer: { step: Number(metadata.adamStep), m: pick('adam_m/'), v: pick('adam_v/') },
+    losses: JSON.parse(metadata.losses) as number[],
+    tokens: Number(metadata.tokens),
+  };
+}
+
+async function buildModel(config: MusketeersConfig, model: WorldModel, index: number, registry: TaskRegistry, backend: string, events: BuildEvents): Promise<ModelCard> {
+  const started = performance.now();
+  const dir = modelDir(config, model.name);
+  const partial = join(dir, '.partial');
+  const hash = modelConfigHash(config, model);
+  const format: PromptFormat = { template: config.data.prompt.template, answerTag: config.data.prompt.answerTag };
+  const train = model.train;
+
+  // ---- data: held-out items from the RL eval split; training items from the model's own mixture
+  const heldOut = heldOutByTask(config, registry, train.evalItemsPerTask);
+  const items = sftItems(config, registry, model, index, Math.min(train.steps * train.batchSize, 20_000), heldOut.keys);
+  const texts = items.map((e) => ({ prompt: formatPrompt(format, e), target: formatTarget(format, e) }));
+
+  // ---- tokenizer
+  const tokenizerJson = makeTokenizer(model, texts.flatMap((t) => [t.prompt, t.target]));
+  const tokenizer = projectTokenizer(tokenizerJson, model.name);
+  const bos = tokenizer.bosId!;
+  const eos = tokenizer.eosId!;
+  const pool: SftExample[] = texts.map((t) => ({ promptIds: tokenizer.encode(t.prompt), targetIds: [...tokenizer.encode(t.target), eos] }));
+  const limit = model.architecture.maxPositionEmbeddings;
+  pool.forEach((e, i) => {
+    const length = 1 + e.promptIds.length + e.targetIds.length;
+    if (length > limit) {
+      throw new Error(
+        `world model '${model.name}': a ${String(items[i].metadata.source_dataset)} item is ${length} tokens (prompt + answer) but maxPositionEmbeddings is ${limit}; ` +
+          'raise world.models[].architecture.maxPositionEmbeddings or make the task config smaller',
+      );
+    }
+  });
+
+  // ---- model and supervised training (resuming from .partial when its hash matches)
+  const arch = decoderConfig({ family: 'musketeers-tiny', vocabSize: tokenizer.vocabSize, ...model.architecture });
+  const decoder = TfDecoder.random(arch, config.seed + index, { name: `world-${model.name}` });
+  try {
+    const resumeFrom = loadCheckpoint(partial, hash);
+    if (resumeFrom) events.onResume?.(model, resumeFrom.step);
+    const result = trainSft(
+      decoder,
+      pool,
+      { steps: train.steps, batchSize: train.batchSize, learningRate: train.learningRate, warmupSteps: train.warmupSteps, promptLossWeight: train.promptLossWeight, clipNorm: 1, seed: config.seed + 7 * index, bosId: bos },
+      {
+        onStep: (step, loss) => events.onStep?.(model, step, train.steps, loss),
+        checkpointEvery: Math.max(10, Math.ceil(train.steps / 10)),
+        checkpoint: (state) => {
+          mkdirSync(partial, { recursive: true });
+          saveCheckpoint(partial, hash, state);
+        },
+        resumeFrom,
+      },
+    );
+
+    // ---- held-out evaluation on every task of data.tasks
+    const longestAnswer = Math.max(...pool.map((e) => e.targetIds.length));
+    const evaluations: TaskEvaluation[] = [];
+    for (const [name, list] of heldOut.byTask) {
+      if (list.length === 0) continue;
+      evaluations.push(await evaluateTask(decoder, tokenizer, registry.get(name), list, { format, maxNewTokens: longestAnswer + 8, batchSize: 32 }));
+    }
+
+    // ---- files: tokenizer, ONNX, weights, then the card (last: marks the model finished)
+    const weights = decoder.getWeights();
+    saveTokenizer(dir, tokenizerJson, { name: model.name, modelMaxLength: limit });
+    writeOnnxModel(join(dir, 'model.onnx'), exportDecoderToOnnx(arch, weights, { hiddenStates: 'all' }));
+    writeSafetensors(join(dir, 'weights.safetensors'), weights, { format: 'pt', decoder_config: JSON.stringify(arch) });
+    const card: ModelCard = {
+      name: model.name,
+      role: model.role,
+      configHash: hash,
+      architecture: arch,
+      tokenizer: { kind: model.tokenizer.kind, vocabSize: tokenizer.vocabSize },
+      mixture: model.tasks.map((t) => ({ task: t.name, weight: t.weight, config: config.data.tasks.find((d) => d.name === t.name)!.config })),
+      training: {
+        steps: train.steps,
+        batchSize: train.batchSize,
+        learningRate: train.learningRate,
+        warmupSteps: train.warmupSteps,
+        promptLossWeight: train.promptLossWeight,
+        trainItems: items.length,
+        tokens: result.tokens,
+        firstLoss: result.losses[0],
+        finalLoss: mean(result.losses.slice(-Math.max(1, Math.ceil(result.losses.length / 10)))),
+        skippedSteps: result.skippedSteps,
+        seconds: (performance.now() - started) / 1000,
+        backend,
+        seed: config.seed,
+      },
+      heldOut: evaluations,
+      format,
+      packageVersion: VERSION,
+      builtAt: new Date().toISOString(),
+    };
+    writeFileAtomic(join(dir, 'model.json'), `${JSON.stringify(card, null, 2)}\n`);
+    rmSync(partial, { recursive: true, force: true });
+    return card;
+  } finally {
+    decoder.dispose();
+  }
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+}
+
+/** Build (or skip, when finished with the same config) every world model. */
+export async function buildWorld(config: MusketeersConfig, options: BuildOptions = {}): Promise<BuildSummary> {
+  const world = worldOf(config);
+  const registry = options.registry ?? taskRegistry;
+  const events = options.events ?? {};
+  const names = world.models.map((m) => m.name);
+  for (const n of options.only ?? []) {
+    if (!names.includes(n)) throw new Error(`--only ${n}: no such world model; the config defines ${names.join(', ')}`);
+  }
+  const selected = world.models.filter((m) => !options.only || options.only.length === 0 || options.only.includes(m.name));
+  const started = performance.now();
+  const backend = await selectBackend(world.backend as BackendRequest);
+  const models: BuildSummary['models'] = [];
+  for (const [k, model] of selected.entries()) {
+    events.onModelStart?.(model, k, selected.length);
+    const existing = readCard(modelDir(config, model.name));
+    const complete = existing && existing.configHash === modelConfigHash(config, model) && ['model.onnx', 'tokenizer.json', 'weights.safetensors'].every((f) => existsSync(join(modelDir(config, model.name), f)));
+    if (complete && !options.force) {
+      models.push({ card: existing, skipped: true });
+      events.onModelDone?.(existing, true);
+      continue;
+    }
+    if (options.force) rmSync(join(modelDir(config, model.name), '.partial'), { recursive: true, force: true });
+    const card = await buildModel(config, model, world.models.indexOf(model), registry, backend, events);
+    models.push({ card, skipped: false });
+    events.onModelDone?.(card, false);
+  }
+  return { dir: world.dir, backend, models, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,68 @@
+// `musketeers experts build` on the smoke world, end to end: files and cards, experts readable by the
+// expert runner, a second build skips, --force and --only, a changed config rebuilds, bad configs exit 2.
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { ExpertRunner } from '../../src/experts/runner.js';
+import { readSafetensors } from '../../src/models/safetensors.js';
+import type { ModelCard } from '../../src/world/build.js';
+import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+
+const SMOKE = join(REPO_ROOT, 'configs', 'smoke.yaml');
+
+test('builds the smoke world, then skips, --only, --force, changed config', async () => {
+  const dir = join(tempDir(), 'world');
+  const first = await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`);
+  assert.equal(first.code, 0, first.message);
+  const summary = JSON.parse(first.stdout) as { models: { card: ModelCard; skipped: boolean }[] };
+  assert.deepEqual(summary.models.map((m) => [m.card.name, m.skipped]), [['expert-a', false], ['expert-b', false], ['policy', false]]);
+  for (const name of ['expert-a', 'expert-b', 'policy']) {
+    for (const f of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'weights.safetensors', 'model.json']) assert.ok(existsSync(join(dir, name, f)), `${name}/${f}`);
+    assert.equal(existsSync(join(dir, name, '.partial')), false);
+    const card = JSON.parse(readFileSync(join(dir, name, 'model.json'), 'utf8')) as ModelCard;
+    assert.deepEqual(card.heldOut.map((e) => e.task).sort(), ['chain_sum', 'letter_counting']);
+    for (const e of card.heldOut) assert.ok(e.items > 0 && e.accuracy >= 0 && e.accuracy <= 1 && e.answerNll > 0);
+    assert.equal(card.training.steps, 5);
+    assert.ok(card.training.tokens > 0);
+    assert.equal(readSafetensors(join(dir, name, 'weights.safetensors')).tensors.size > 0, true);
+  }
+  const cardA = JSON.parse(readFileSync(join(dir, 'expert-a', 'model.json'), 'utf8')) as ModelCard;
+  assert.equal(cardA.tokenizer.kind, 'char');
+  assert.equal(cardA.architecture.hiddenSize, 16);
+  assert.deepEqual(cardA.mixture.map((m) => m.task), ['chain_sum']);
+
+  // The built expert is usable by the expert runner.
+  const runner = await ExpertRunner.open({ name: 'expert-b', model: join(dir, 'expert-b', 'model.onnx'), layer: -1 });
+  const [state] = await runner.extract(['Count the letter a in "banana".\n']);
+  assert.deepEqual(state.shape, [16]);
+  await runner.dispose();
+
+  const again = JSON.parse((await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`)).stdout);
+  assert.deepEqual(again.models.map((m: { skipped: boolean }) => m.skipped), [true, true, true]);
+
+  const only = JSON.parse((await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--only', 'expert-b', '--force')).stdout);
+  assert.deepEqual(only.models.map((m: { card: ModelCard; skipped: boolean }) => [m.card.name, m.skipped]), [['expert-b', false]]);
+  // Same config, same seed: the rebuilt weights are identical.
+  assert.deepEqual(only.models[0].card.training.finalLoss, summary.models[1].card.training.finalLoss);
+
+  const changed = JSON.parse((await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--set', 'world.models.0.train.steps=6')).stdout);
+  assert.deepEqual(changed.models.map((m: { skipped: boolean }) => m.skipped), [false, true, true]);
+});
+
+test('bad input: no world section, unknown --only, prompts longer than the model allows', async () => {
+  const file = join(tempDir(), 'noworld.yaml');
+  writeFileSync(file, 'data:\n  tasks:\n    - name: chain_sum\n');
+  const none = await runCli('experts', 'build', file);
+  assert.equal(none.code, 2);
+  assert.match(none.message, /no `world` section/);
+  const dir = join(tempDir(), 'world');
+  const only = await runCli('experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--only', 'nobody');
+  assert.equal(only.code, 2);
+  assert.match(only.message, /--only nobody: no such world model; the config defines expert-a, expert-b, policy/);
+  const long = await runCli('experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--set', 'world.models.0.architecture.maxPositionEmbeddings=20', '--only', 'expert-a');
+  assert.equal(long.code, 1);
+  assert.match(long.message, /world model 'expert-a': a chain_sum item is \d+ tokens .* maxPositionEmbeddings is 20/);
+});
