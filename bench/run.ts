@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
+import { onnxRuntimeVersion } from '../src/experts/ort.js';
 import { renderTable } from '../src/util/table.js';
 import { writeFileAtomic } from '../src/util/fs.js';
 import { VERSION } from '../src/version.js';
@@ -49,11 +50,10 @@ export async function runBench(args: BenchArgs, print: (s: string) => void = (s)
     ctx.done.set(name, section);
     if (!args.json) print(`\n${section.title}\n${renderTable(section.headers, section.rows)}\n`);
   }
-  const ort = (await import('onnxruntime-node' as string).catch(() => undefined)) as { env?: { versions?: { node?: string } } } | undefined;
   const result = {
     createdAt: new Date().toISOString(),
     packageVersion: VERSION,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, onnxruntime: ort?.env?.versions?.node },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, onnxruntime: onnxRuntimeVersion() },
     quick: args.quick,
     sections: Object.fromEntries([...ctx.done].map(([n, s]) => [n, s.records])),
   };

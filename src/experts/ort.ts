@@ -234,3 +234,8 @@ export function float32Data(t: ort.Tensor, name = 'tensor'): Float32Array {
   if (t.type !== 'float32' || !(t.data instanceof Float32Array)) throw new Error(`${name} has type ${t.type}, expected float32`);
   return t.data;
 }
+
+/** Version of the onnxruntime-node package in use. */
+export function onnxRuntimeVersion(): string | undefined {
+  return (ort.env as { versions?: { node?: string } }).versions?.node;
+}
