@@ -66,3 +66,32 @@ test('bad input: no world section, unknown --only, prompts longer than the model
   assert.equal(long.code, 1);
   assert.match(long.message, /world model 'expert-a': a chain_sum item is \d+ tokens .* maxPositionEmbeddings is 20/);
 });
+
+test('a build killed with SIGKILL resumes from its checkpoint and ends where an uninterrupted build ends', async () => {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../helpers/cli.js');
+  const base = ['experts', 'build', SMOKE, '--only', 'expert-a', '--set', 'world.models.0.train.steps=40', '--json'];
+  const straightDir = join(tempDir(), 'world');
+  const straight = await runCli(...base.filter((a) => a !== '--json'), '--set', `world.dir=${straightDir}`);
+  assert.equal(straight.code, 0, straight.message);
+  const expected = JSON.parse(readFileSync(join(straightDir, 'expert-a', 'model.json'), 'utf8')) as ModelCard;
+
+  const dir = join(tempDir(), 'world');
+  const checkpoint = join(dir, 'expert-a', '.partial', 'checkpoint.safetensors');
+  const child = spawn(process.execPath, [BIN, ...base, '--set', `world.dir=${dir}`], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(checkpoint) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGKILL');
+  await exited;
+  assert.equal(existsSync(join(dir, 'expert-a', 'model.json')), false, 'the build finished before the kill');
+  assert.ok(existsSync(checkpoint), 'no checkpoint was written before the kill');
+
+  const resumed = await runCli('experts', 'build', SMOKE, '--only', 'expert-a', '--set', 'world.models.0.train.steps=40', '--set', `world.dir=${dir}`, '--log-level', 'info');
+  assert.equal(resumed.code, 0, resumed.message);
+  const card = JSON.parse(readFileSync(join(dir, 'expert-a', 'model.json'), 'utf8')) as ModelCard;
+  assert.equal(card.training.finalLoss, expected.training.finalLoss);
+  assert.equal(card.training.tokens, expected.training.tokens);
+  assert.deepEqual(readFileSync(join(dir, 'expert-a', 'weights.safetensors')), readFileSync(join(straightDir, 'expert-a', 'weights.safetensors')));
+  assert.equal(existsSync(join(dir, 'expert-a', '.partial')), false);
+});
