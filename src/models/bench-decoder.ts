@@ -8,6 +8,7 @@ import { type BackendRequest, selectBackend } from './backend.js';
 import { type DecoderConfig, decoderConfig } from './decoder-config.js';
 import { TfDecoder } from './decoder.js';
 import * as tf from './tf.js';
+import { timeIt } from '../util/timing.js';
 
 export interface BenchOptions {
   batch?: number;
@@ -77,15 +78,7 @@ export async function benchDecoder(backend: BackendRequest, config: DecoderConfi
 
 /** Median wall time in ms of `repeats` runs after one warm-up run. */
 async function median(fn: () => Promise<void>, repeats: number): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return (await timeIt(fn, repeats)).median;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
