@@ -23,11 +23,11 @@ export function buildProgram(io: Io = processIo): { program: Command; ctx: Comma
   program
     .name('musketeers')
     .description(
-      'Experiment runner for soft hidden-state collaboration among language models: frozen experts,\n' +
+      'Experiment runner for soft hidden-state collaboration among language models: frozen experts, ' +
         'a Perceiver router trained with GRPO on verifiable tasks (Reasoning Gym, GSM8K).',
     )
     .version(VERSION, '-V, --version')
-    .option('--json', 'machine-readable output: JSON results on stdout, JSON logs on stderr (default in CI)')
+    .option('--json', 'machine-readable output: JSON results on stdout and JSON logs on stderr (logs are JSON in CI anyway)')
     .addOption(new Option('--log-level <level>', 'log verbosity').choices(LOG_LEVELS).default('info'))
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
@@ -40,6 +40,8 @@ Getting started:
   $ musketeers tasks sample chain_sum -n 3         items of one task (deterministic by --seed)
   $ musketeers config show configs/quickstart.yaml the resolved config, every default filled in
   $ musketeers score --input lines.jsonl           score candidates like reasoning_gym / lm-eval
+  $ musketeers experts build configs/quickstart.yaml   build the tiny experts and policy base
+  $ musketeers experts inspect models/quickstart/expert-sums/model.onnx
 
 Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   );
