@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 
-import { baseTaskConfigShape, minimum, orderedRange } from '../common/config.js';
+import { baseTaskConfigShape, termsAndDigitsChecks } from '../common/config.js';
 import { type PyRandom, rngForItem } from '../common/rng.js';
 import { exactOrContainedScore } from '../common/scoring.js';
 import { defineTask, type TaskEntry } from '../types.js';
@@ -40,10 +40,7 @@ export const basicArithmeticConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    minimum<typeof config>('min_terms', 1)(config, ctx);
-    orderedRange<typeof config>('min_terms', 'max_terms')(config, ctx);
-    minimum<typeof config>('min_digits', 1)(config, ctx);
-    orderedRange<typeof config>('min_digits', 'max_digits')(config, ctx);
+    termsAndDigitsChecks(config, ctx);
     if (config.operators.length === 0) {
       ctx.addIssue({
         code: 'custom',

@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 
-import { baseTaskConfigShape, minimum, orderedRange } from '../common/config.js';
+import { baseTaskConfigShape, termsAndDigitsChecks } from '../common/config.js';
 import { rngForItem } from '../common/rng.js';
 import { defineTask, type TaskEntry } from '../types.js';
 import { computeDecimalReward } from '../common/decimal.js';
@@ -24,10 +24,7 @@ export const productsConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    minimum<typeof config>('min_terms', 1)(config, ctx);
-    orderedRange<typeof config>('min_terms', 'max_terms')(config, ctx);
-    minimum<typeof config>('min_digits', 1)(config, ctx);
-    orderedRange<typeof config>('min_digits', 'max_digits')(config, ctx);
+    termsAndDigitsChecks(config, ctx);
   });
 
 export type ProductsConfig = z.output<typeof productsConfigSchema>;

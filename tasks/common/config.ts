@@ -40,3 +40,12 @@ export function minimum<T extends Record<string, unknown>>(key: keyof T & string
     }
   };
 }
+
+/** The checks Reasoning Gym's term/digit tasks share: min_terms, min_digits >= 1 and ordered ranges. */
+export function termsAndDigitsChecks<T extends { min_terms: number; max_terms: number; min_digits: number; max_digits: number }>(config: T, ctx: z.RefinementCtx): void {
+  const c = config as unknown as Record<string, unknown>;
+  minimum('min_terms', 1)(c, ctx);
+  orderedRange('min_terms', 'max_terms')(c, ctx);
+  minimum('min_digits', 1)(c, ctx);
+  orderedRange('min_digits', 'max_digits')(c, ctx);
+}
