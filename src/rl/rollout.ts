@@ -1,0 +1,101 @@
+// The rollout generator, separate from the update: sample G completions per prompt from the policy
+// (optionally conditioned on the router's soft context tokens), decode them, extract the answer with
+// Reasoning Gym's tag convention and score it with the task's verifier, plus an optional format reward.
+
+import { extractAnswer } from '../../tasks/common/extract.js';
+import type { TaskRegistry } from '../../tasks/registry.js';
+import type { TaskEntry } from '../../tasks/types.js';
+import type { TfDecoder } from '../models/decoder.js';
+import type { FinishReason } from '../models/sampling.js';
+import * as tf from '../models/tf.js';
+import type { TextTokenizer } from '../models/tokenizer/types.js';
+
+export interface RewardOptions {
+  answerTag: string;
+  /** Weight of the format reward (1 when the completion holds a well-formed answer tag). */
+  formatRewardWeight: number;
+}
+
+export interface RewardBreakdown {
+  answer: string | null;
+  /** The task verifier's score in [0, 1]. */
+  taskScore: number;
+  /** 1 when an answer tag was found, else 0. */
+  formatScore: number;
+  /** taskScore + formatRewardWeight * formatScore */
+  reward: number;
+}
+
+/** Reward of one completion text for one entry. */
+export function rewardFor(registry: TaskRegistry, entry: TaskEntry, text: string, options: RewardOptions): RewardBreakdown {
+  const task = registry.get(String(entry.metadata.source_dataset));
+  const answer = extractAnswer(text, options.answerTag);
+  const taskScore = task.score(answer, entry);
+  const formatScore = answer === null ? 0 : 1;
+  return { answer, taskScore, formatScore, reward: taskScore + options.formatRewardWeight * formatScore };
+}
+
+export interface RolloutOptions extends RewardOptions {
+  groupSize: number;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+}
+
+export interface Rollout extends RewardBreakdown {
+  /** Index of the prompt in the batch; completions of one prompt are contiguous (a group). */
+  promptIndex: number;
+  task: string;
+  completionIds: number[];
+  text: string;
+  finishReason: FinishReason;
+}
+
+/**
+ * Sample `groupSize` completions for each prompt. `promptIds[p]` are the tokens of prompt p (BOS
+ * included); `prefix` ([P, K, hidden], optional) are its soft context tokens. Returns P * G rollouts,
+ * group by group. The prefix is not disposed.
+ */
+export async function generateRollouts(
+  policy: TfDecoder,
+  tokenizer: TextTokenizer,
+  registry: TaskRegistry,
+  entries: readonly TaskEntry[],
+  promptIds: readonly number[][],
+  prefix: tf.Tensor3D | undefined,
+  options: RolloutOptions,
+): Promise<Rollout[]> {
+  if (entries.length !== promptIds.length) throw new Error(`${entries.length} entries but ${promptIds.length} prompts`);
+  if (prefix && prefix.shape[0] !== entries.length) throw new Error(`prefix has ${prefix.shape[0]} rows for ${entries.length} prompts`);
+  const G = options.groupSize;
+  const rows = entries.flatMap((_, p) => new Array<number>(G).fill(p)); // [P * G] prompt index per row
+  const repeated = prefix ? (tf.tidy(() => tf.gather(prefix, tf.tensor1d(rows, 'int32'))) as tf.Tensor3D) : undefined; // [P * G, K, hidden]
+  try {
+    const eos = tokenizer.eosId;
+    const result = await policy.generate({
+      prefixEmbeds: repeated,
+      promptIds: rows.map((p) => promptIds[p]),
+      maxNewTokens: options.maxNewTokens,
+      temperature: options.temperature,
+      topP: options.topP,
+      eosId: eos,
+      padId: tokenizer.padId,
+      seed: options.seed,
+    });
+    return result.tokens.map((ids, r) => {
+      const p = rows[r];
+      const text = tokenizer.decode(ids, { skipSpecial: true });
+      return {
+        promptIndex: p,
+        task: String(entries[p].metadata.source_dataset),
+        completionIds: ids,
+        text,
+        finishReason: result.finishReason[r],
+        ...rewardFor(registry, entries[p], text, options),
+      };
+    });
+  } finally {
+    repeated?.dispose();
+  }
+}
