@@ -1,0 +1,94 @@
+// One GRPO update on a batch of rollouts: recompute the policy's log-probs of the sampled completions
+// (with the router's context tokens recomputed inside the gradient, so gradients reach the router),
+// apply the clipped surrogate + KL loss (./grpo-tf.ts), and step Adam on the trainable parameters
+// (router, and LoRA or full policy weights when they are trainable). Returns the diagnostics cleanrl
+// and TRL log: loss, KL, clip fractions, entropy, gradient norm.
+
+import type { TfDecoder } from '../models/decoder.js';
+import type { NamedAdam } from '../models/optim.js';
+import * as tf from '../models/tf.js';
+import type { ExpertStates, PerceiverRouter } from '../router/perceiver.js';
+import type { GrpoHyper } from './grpo.js';
+import { grpoLossTensor } from './grpo-tf.js';
+
+export interface UpdateBatch {
+  /** Per rollout row: prompt ids (BOS included). [R][P_r] */
+  promptIds: number[][];
+  /** Per rollout row: sampled completion ids. [R][C_r] */
+  completionIds: number[][];
+  /** One advantage per row. [R] */
+  advantages: number[];
+  /** Log-probs of the sampled tokens when sampled. [R][C] (right-padded with 0) */
+  oldLogp: number[][];
+  /** Reference-policy log-probs, when beta > 0. [R][C] */
+  refLogp?: number[][];
+  /** Expert states per expert for the rows' prompts ([R, ...] each), when a router is used. */
+  expertStates?: ExpertStates[];
+}
+
+export interface UpdateMetrics {
+  loss: number;
+  kl: number;
+  clipRatioLow: number;
+  clipRatioHigh: number;
+  clipRatio: number;
+  /** Mean per-token entropy of the policy over completion tokens. */
+  entropy: number;
+  gradNorm: number;
+  /** False when the loss or gradient was not finite: the update was skipped. */
+  applied: boolean;
+}
+
+/** Log-probs (and mask) of completions under the current policy, without gradients. [R][C] */
+export function completionLogProbs(policy: TfDecoder, router: PerceiverRouter | undefined, batch: Pick<UpdateBatch, 'promptIds' | 'completionIds' | 'expertStates'>): number[][] {
+  return tf.tidy(() => {
+    const prefix = router && batch.expertStates ? router.forward(batch.expertStates).context : undefined;
+    const { logProbs } = policy.completionScores({ prefixEmbeds: prefix, promptIds: batch.promptIds, completionIds: batch.completionIds }, false);
+    return logProbs.arraySync() as number[][];
+  });
+}
+
+function pad(rows: number[][], width: number): number[][] {
+  return rows.map((r) => [...r, ...new Array<number>(Math.max(0, width - r.length)).fill(0)].slice(0, width));
+}
+
+/**
+ * One optimizer step. `params` maps names to the trainable variables the optimizer was built over; the
+ * loss is differentiated with respect to exactly those.
+ */
+export function grpoUpdate(
+  policy: TfDecoder,
+  router: PerceiverRouter | undefined,
+  optimizer: NamedAdam,
+  params: ReadonlyMap<string, tf.Variable>,
+  batch: UpdateBatch,
+  hyper: GrpoHyper,
+  learningRate: number,
+): UpdateMetrics {
+  const C = Math.max(1, ...batch.completionIds.map((c) => c.length));
+  const oldLogp = tf.tensor2d(pad(batch.oldLogp, C));
+  const refLogp = batch.refLogp ? tf.tensor2d(pad(batch.refLogp, C)) : undefined;
+  const advantages = tf.tensor1d(batch.advantages);
+  const byVar = new Map([...params].map(([n, v]) => [v.name, n]));
+  let entropy = 0;
+  let diagnostics: Omit<UpdateMetrics, 'loss' | 'entropy' | 'gradNorm' | 'applied' | 'clipRatio'> = { kl: 0, clipRatioLow: 0, clipRatioHigh: 0 };
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const prefix = router && batch.expertStates ? router.forward(batch.expertStates).context : undefined; // [R, K, hidden]
+      const scores = policy.completionScores({ prefixEmbeds: prefix, promptIds: batch.promptIds, completionIds: batch.completionIds }, true);
+      const logp = tf.pad(scores.logProbs, [[0, 0], [0, C - scores.logProbs.shape[1]]]) as tf.Tensor2D; // [R, C]
+      const mask = tf.pad(scores.mask, [[0, 0], [0, C - scores.mask.shape[1]]]) as tf.Tensor2D;
+      const out = grpoLossTensor({ logp, oldLogp, refLogp, mask, advantages }, hyper);
+      entropy = tf.div(tf.sum(tf.mul(scores.entropy!, scores.mask)), tf.maximum(tf.sum(scores.mask), 1)).dataSync()[0];
+      diagnostics = { kl: out.kl.dataSync()[0], clipRatioLow: out.clipRatioLow.dataSync()[0], clipRatioHigh: out.clipRatioHigh.dataSync()[0] };
+      return out.loss;
+    }, [...params.values()]);
+    const loss = value.dataSync()[0];
+    const named = new Map(Object.entries(grads).map(([varName, g]) => [byVar.get(varName)!, g]));
+    const step = Number.isFinite(loss) ? optimizer.apply(named, learningRate) : { gradNorm: NaN, applied: false };
+    tf.dispose([value, ...Object.values(grads)]);
+    return { loss, entropy, ...diagnostics, clipRatio: diagnostics.clipRatioLow + diagnostics.clipRatioHigh, gradNorm: step.gradNorm, applied: step.applied };
+  } finally {
+    tf.dispose([oldLogp, advantages, ...(refLogp ? [refLogp] : [])]);
+  }
+}
