@@ -1,85 +1,284 @@
-// Expert hidden-state extraction: the quickstart experts' architectures (random weights, their own
-// tokenizers) run by the ExpertRunner over prompts of the quickstart mixture, at batch 1 and 32, cold
-// (no cache) and cached. FLOPs per padded token: 2 x (non-embedding matrix parameters; the LM head is
-// pruned) + attention 4 x T x (heads x headDim) per layer, T = mean padded length of the batches.
+// Expert hidden-state extraction throughput: the quickstart experts' architectures with RANDOM weights and
+// their own tokenizers, exported to ONNX in a temp dir and run by the ExpertRunner over prompts of the
+// quickstart task mixture, at batch 1 and 32, cold (no cache) and cached; GFLOP/s against the MatMul rate.
+//
+// FLOPs (forward, multiply-add = 2), per batch of B prompts left-padded to T tokens:
+//   B·T · 2·P  +  B·T · L · 4·T·Hq·d
+// P = weights of the 2-D projection matrices of the decoder layers (q, k, v, o, gate, up, down): the
+// non-embedding parameters without the norms (elementwise) and without the LM head (the runner prunes the
+// graph to the hidden-state output, so the head is never run); the second term is attention: Q·Kᵀ and
+// P·V over all T key positions (the ONNX graph computes the full masked square) for Hq query heads of
+// width d in each of L layers. Batches are recomputed exactly as the runner forms them (longest first).
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { sampleFromConfig } from '../src/commands/tasks.js';
+import { loadConfig, type MusketeersConfig } from '../src/config.js';
 import { HiddenStateCache } from '../src/experts/cache.js';
-import { ExpertRunner } from '../src/experts/runner.js';
-import { loadConfig } from '../src/config.js';
+import { ExpertRunner, type ExtractStats } from '../src/experts/runner.js';
 import { decoderConfig, expectedWeightShapes, initDecoderWeights, type DecoderConfig } from '../src/models/decoder-config.js';
 import { exportDecoderToOnnx, writeOnnxModel } from '../src/models/onnx/export-decoder.js';
 import { buildCharTokenizer, projectTokenizer, saveTokenizer, trainBpeTokenizer } from '../src/models/tokenizer/build.js';
+import { corpusTexts, generateCorpusItems, loadCorpusTasks } from '../src/models/tokenizer/corpus.js';
+import type { HfTokenizerJson } from '../src/models/tokenizer/format.js';
 import { PACKAGE_ROOT } from '../src/version.js';
-import { dataComposite } from '../src/world/data.js';
 import { formatPrompt } from '../src/world/format.js';
-import { taskRegistry } from '../tasks/index.js';
-import { round, type BenchContext, type BenchSection } from './common.js';
-import { matmulRate } from './matmul.js';
+import { perSecond, round, type BenchContext, type BenchSection, type BenchSectionDef, type Timing } from './common.js';
+import { matmulRate, measureMatmul } from './matmul.js';
 
-function flopsPerToken(c: DecoderConfig, meanPadded: number): number {
-  let matrix = 0;
-  for (const [name, shape] of expectedWeightShapes(c)) {
-    if (name.endsWith('.weight') && shape.length === 2 && !name.includes('embed_tokens') && name !== 'lm_head.weight') matrix += shape[0] * shape[1];
-  }
-  return 2 * matrix + c.numLayers * 4 * meanPadded * c.numHeads * c.headDim;
+type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
+
+export interface ExtractOptions {
+  /** Config whose world experts and data mixture are used; default configs/quickstart.yaml. */
+  configPath?: string;
+  /** Prompts per pass (the first N items of the training mixture); default 256 (quick: 64). */
+  prompts?: number;
+  /** Only these experts (names); default every `role: expert` model. */
+  experts?: string[];
+  /** Default [1, 32]. */
+  batchSizes?: number[];
+  /** Timed passes over all prompts (the median is reported); default 3 (quick: 1). */
+  repeats?: number;
+  /** Untimed passes after the first (ORT tunes its arena per shape over the first passes); default 2 (quick: 1). */
+  warmup?: number;
+  /** Items per task in the BPE tokenizer corpus; default 200 (quick: 50). */
+  corpusItemsPerTask?: number;
 }
 
-export async function benchExtract(ctx: BenchContext): Promise<BenchSection> {
-  const { config } = loadConfig(join(PACKAGE_ROOT, 'configs', 'quickstart.yaml'));
+/** FLOPs of one pass: see the header of this file. */
+export interface FlopCount {
+  paddedTokens: number;
+  realTokens: number;
+  batches: number;
+  matrixParams: number;
+  flops: number;
+  attentionFlops: number;
+}
+
+/** Weights of the decoder-layer projection matrices (embedding, LM head and norms excluded). */
+export function matrixParams(c: DecoderConfig): number {
+  let n = 0;
+  for (const [name, shape] of expectedWeightShapes(c)) {
+    if (name.startsWith('model.layers.') && shape.length === 2) n += shape[0] * shape[1];
+  }
+  return n;
+}
+
+/** Exact FLOPs of extracting prompts with these token lengths at this batch size (the runner's batching). */
+export function extractionFlops(c: DecoderConfig, lengths: readonly number[], batchSize: number): FlopCount {
+  const sorted = [...lengths].sort((a, b) => b - a);
+  const p = matrixParams(c);
+  const hq = c.numHeads * c.headDim;
+  let padded = 0;
+  let flops = 0;
+  let attention = 0;
+  let batches = 0;
+  for (let start = 0; start < sorted.length; start += batchSize) {
+    const b = Math.min(batchSize, sorted.length - start);
+    const t = sorted[start]; // [b, t] after left padding
+    const att = b * t * c.numLayers * 4 * t * hq;
+    padded += b * t;
+    attention += att;
+    flops += b * t * 2 * p + att;
+    batches++;
+  }
+  return { paddedTokens: padded, realTokens: lengths.reduce((a, x) => a + x, 0), batches, matrixParams: p, flops, attentionFlops: attention };
+}
+
+function timingOf(values: number[]): Timing {
+  const s = [...values].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+}
+
+function expertTokenizer(model: WorldModel, corpus: (names: string[]) => string[]): HfTokenizerJson {
+  if (model.tokenizer.kind === 'char') return buildCharTokenizer();
+  return trainBpeTokenizer(corpus(model.tasks.map((t) => t.name)), { vocabSize: model.tokenizer.vocabSize, digits: model.tokenizer.digits });
+}
+
+export async function benchExtract(ctx: BenchContext, options: ExtractOptions = {}): Promise<BenchSection> {
+  const configPath = options.configPath ?? join(PACKAGE_ROOT, 'configs', 'quickstart.yaml');
+  const { config } = loadConfig(configPath);
+  if (!config.world) throw new Error(`bench extract: ${configPath} has no world section; the benchmark needs world.models with role expert`);
+  const count = options.prompts ?? (ctx.quick ? 64 : 256);
+  const batchSizes = options.batchSizes ?? [1, 32];
+  const repeats = options.repeats ?? (ctx.quick ? 1 : 3);
+  const warmup = options.warmup ?? (ctx.quick ? 1 : 2);
+  const itemsPerTask = options.corpusItemsPerTask ?? (ctx.quick ? 50 : 200);
+  let experts = config.world.models.filter((m) => m.role === 'expert');
+  if (options.experts) {
+    const unknown = options.experts.filter((n) => !experts.some((m) => m.name === n));
+    if (unknown.length > 0) throw new Error(`bench extract: no expert named ${unknown.join(', ')} in ${configPath}; experts: ${experts.map((m) => m.name).join(', ')}`);
+    experts = experts.filter((m) => options.experts!.includes(m.name));
+  }
+
+  // Prompts: the first `count` items of the training mixture (`musketeers tasks sample --config`), as the experts read them.
   const format = { template: config.data.prompt.template, answerTag: config.data.prompt.answerTag };
-  const dataset = dataComposite(config, taskRegistry);
-  const prompts = Array.from({ length: ctx.quick ? 48 : 256 }, (_, i) => formatPrompt(format, dataset.get(i)));
-  const reference = matmulRate(ctx);
+  const prompts = sampleFromConfig(configPath, [], count, 'train').map((e) => formatPrompt(format, e));
+  // BPE corpus: questions and answers from the task generators (src/models/tokenizer/corpus.ts), with the
+  // data section's task configs, for the expert's own tasks.
+  const taskConfigs = Object.fromEntries(
+    config.data.tasks.map((t) => {
+      const { seed: _seed, size: _size, ...rest } = t.config as Record<string, unknown>;
+      return [t.name, rest];
+    }),
+  );
+  const corpusCache = new Map<string, string[]>();
+  const tasks = await loadCorpusTasks();
+  const corpus = (names: string[]): string[] => {
+    const key = names.join(',');
+    if (!corpusCache.has(key)) {
+      const chosen = names.map((n) => tasks.find((t) => t.name === n)!);
+      corpusCache.set(key, corpusTexts(generateCorpusItems(chosen, { itemsPerTask, configs: taskConfigs })));
+    }
+    return corpusCache.get(key)!;
+  };
+
+  let reference = matmulRate(ctx);
+  let referenceSource = 'matmul section of this run';
+  if (reference === undefined) {
+    ctx.progress?.('extract: measuring the 1024x1024 MatMul reference');
+    reference = (await measureMatmul(1024, ctx.quick ? 5 : 10)).gflops;
+    referenceSource = 'measured by the extract section (matmul section not run)';
+  }
+
   const rows: (string | number)[][] = [];
   const records: Record<string, unknown>[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'musketeers-bench-'));
-  for (const model of config.world!.models.filter((m) => m.role === 'expert')) {
-    const tokenizerJson = model.tokenizer.kind === 'char' ? buildCharTokenizer() : trainBpeTokenizer(prompts, { vocabSize: model.tokenizer.vocabSize, digits: model.tokenizer.digits });
-    const vocab = projectTokenizer(tokenizerJson, model.name).vocabSize;
-    const arch = decoderConfig({ vocabSize: vocab, ...model.architecture });
-    const modelDir = join(dir, model.name);
-    saveTokenizer(modelDir, tokenizerJson);
-    writeOnnxModel(join(modelDir, 'model.onnx'), exportDecoderToOnnx(arch, initDecoderWeights(arch, 1), { hiddenStates: 'all' }));
-    for (const batchSize of [1, 32]) {
-      const runner = await ExpertRunner.open({ name: model.name, model: join(modelDir, 'model.onnx'), batchSize });
-      await runner.extract(prompts.slice(0, batchSize)); // warm-up
-      await runner.extract(prompts);
-      const cold = { ...runner.lastStats };
-      await runner.dispose();
-      const meanPadded = cold.paddedTokens / cold.prompts;
-      const gflops = (cold.paddedTokens * flopsPerToken(arch, meanPadded)) / cold.seconds / 1e9;
-      const cache = new HiddenStateCache(join(dir, 'cache', `${model.name}-${batchSize}`));
-      const cached = await ExpertRunner.open({ name: model.name, model: join(modelDir, 'model.onnx'), batchSize }, { cache });
-      await cached.extract(prompts); // fills the cache
-      await cached.extract(prompts);
-      const hit = { ...cached.lastStats };
-      await cached.dispose();
-      const row = {
-        expert: model.name,
-        tokenizer: model.tokenizer.kind,
-        hidden: arch.hiddenSize,
-        layers: arch.numLayers,
-        batch: batchSize,
-        promptTokensPerSec: cold.tokens / cold.seconds,
-        paddedTokensPerSec: cold.paddedTokens / cold.seconds,
-        gflops,
-        fractionOfMatmul: reference ? gflops / reference : undefined,
-        cachedPromptsPerSec: hit.prompts / hit.seconds,
-        cacheHits: hit.cached,
-      };
-      records.push(row);
-      rows.push([row.expert, row.tokenizer, `${row.hidden}x${row.layers}`, batchSize, round(row.promptTokensPerSec, 0), round(row.paddedTokensPerSec, 0), round(gflops, 2), reference ? `${round(100 * gflops / reference, 1)}%` : '-', round(row.cachedPromptsPerSec, 0)]);
+  try {
+    for (const model of experts) {
+      ctx.progress?.(`extract: ${model.name}`);
+      const tokenizerJson = expertTokenizer(model, corpus);
+      const tokenizer = projectTokenizer(tokenizerJson, model.name);
+      const arch = decoderConfig({ vocabSize: tokenizer.vocabSize, ...model.architecture });
+      const modelDir = join(dir, model.name);
+      const modelPath = join(modelDir, 'model.onnx');
+      saveTokenizer(modelDir, tokenizerJson);
+      writeOnnxModel(modelPath, exportDecoderToOnnx(arch, initDecoderWeights(arch, 1), { hiddenStates: 'all' }));
+      const lengths = prompts.map((p) => Math.min(tokenizer.encode(p).length, arch.maxPositionEmbeddings));
+
+      for (const batchSize of batchSizes) {
+        const count = extractionFlops(arch, lengths, batchSize);
+        // Cold: no cache. The first pass of a fresh session is reported apart (ORT sizes its arena per shape).
+        const runner = await ExpertRunner.open({ name: model.name, model: modelPath, batchSize });
+        const passes: ExtractStats[] = [];
+        let first: ExtractStats;
+        try {
+          await runner.extract(prompts);
+          first = { ...runner.lastStats };
+          for (let i = 1; i < warmup; i++) await runner.extract(prompts);
+          for (let i = 0; i < repeats; i++) {
+            await runner.extract(prompts);
+            passes.push({ ...runner.lastStats });
+          }
+        } finally {
+          await runner.dispose();
+        }
+        for (const s of [first, ...passes]) {
+          if (s.paddedTokens !== count.paddedTokens || s.tokens !== count.realTokens) {
+            throw new Error(`bench extract: ${model.name} batch ${batchSize}: the runner ran ${s.tokens} tokens (${s.paddedTokens} padded), the FLOP count assumed ${count.realTokens} (${count.paddedTokens}); update extractionFlops to the runner's batching`);
+          }
+        }
+        const seconds = timingOf(passes.map((s) => s.seconds));
+        const tokS = perSecond(count.realTokens, seconds.median * 1000);
+        const gflops = perSecond(count.flops, seconds.median * 1000) / 1e9;
+
+        // Cached: fill a fresh cache (one pass, computing and writing), then passes that only read it.
+        const cache = new HiddenStateCache(join(dir, 'cache', `${model.name}-b${batchSize}`));
+        const cachedRunner = await ExpertRunner.open({ name: model.name, model: modelPath, batchSize }, { cache });
+        const hits: ExtractStats[] = [];
+        let fill: ExtractStats;
+        try {
+          await cachedRunner.extract(prompts);
+          fill = { ...cachedRunner.lastStats };
+          await cachedRunner.extract(prompts); // warm-up (file-system cache)
+          for (let i = 0; i < repeats; i++) {
+            await cachedRunner.extract(prompts);
+            hits.push({ ...cachedRunner.lastStats });
+          }
+        } finally {
+          await cachedRunner.dispose();
+        }
+        const hitSeconds = timingOf(hits.map((s) => s.seconds));
+        const allHits = hits.every((s) => s.cached === prompts.length && s.computed === 0);
+
+        const record = {
+          expert: model.name,
+          tokenizer: model.tokenizer.kind,
+          vocabSize: arch.vocabSize,
+          hiddenSize: arch.hiddenSize,
+          numLayers: arch.numLayers,
+          numHeads: arch.numHeads,
+          numKvHeads: arch.numKvHeads,
+          intermediateSize: arch.intermediateSize,
+          matrixParams: count.matrixParams,
+          batchSize,
+          prompts: prompts.length,
+          batches: count.batches,
+          promptTokens: count.realTokens,
+          paddedTokens: count.paddedTokens,
+          flopsPerPass: count.flops,
+          attentionFlopsPerPass: count.attentionFlops,
+          repeats,
+          warmup,
+          cold: {
+            seconds,
+            firstPassSeconds: first.seconds,
+            promptTokensPerSec: tokS,
+            promptTokensPerSecMin: perSecond(count.realTokens, seconds.max * 1000),
+            promptTokensPerSecMax: perSecond(count.realTokens, seconds.min * 1000),
+            paddedTokensPerSec: perSecond(count.paddedTokens, seconds.median * 1000),
+            firstPassPromptTokensPerSec: perSecond(count.realTokens, first.seconds * 1000),
+            promptsPerSec: perSecond(prompts.length, seconds.median * 1000),
+            gflops,
+            fractionOfMatmul: gflops / reference,
+          },
+          cached: {
+            seconds: hitSeconds,
+            fillSeconds: fill.seconds,
+            promptsPerSec: perSecond(prompts.length, hitSeconds.median * 1000),
+            allHits,
+          },
+        };
+        records.push(record);
+        rows.push([
+          model.name,
+          `${model.tokenizer.kind} ${arch.vocabSize}`,
+          `${arch.hiddenSize}x${arch.numLayers}`,
+          batchSize,
+          round(count.realTokens / prompts.length, 1),
+          round(tokS, 0),
+          `${round(record.cold.promptTokensPerSecMin, 0)}-${round(record.cold.promptTokensPerSecMax, 0)}`,
+          round(record.cold.paddedTokensPerSec, 0),
+          round(record.cold.firstPassPromptTokensPerSec, 0),
+          round(gflops, 2),
+          `${round(100 * record.cold.fractionOfMatmul, 1)}%`,
+          round(record.cached.promptsPerSec, 0),
+          allHits ? 'yes' : 'NO',
+        ]);
+      }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return {
     name: 'extract',
-    title: `Expert hidden-state extraction (${prompts.length} quickstart prompts, last layer, pooling last)`,
-    headers: ['expert', 'tokenizer', 'width x layers', 'batch', 'prompt tok/s', 'padded tok/s', 'GFLOP/s', 'of MatMul', 'cached prompts/s'],
+    title: `Expert hidden-state extraction (${prompts.length} quickstart prompts, random weights, last layer, pooling last, ${repeats} timed passes after ${warmup})`,
+    headers: ['expert', 'tokenizer', 'width x layers', 'batch', 'tok/prompt', 'prompt tok/s', 'min-max', 'padded tok/s', '1st pass tok/s', 'GFLOP/s', 'of MatMul', 'cached prompts/s', 'all hits'],
     rows,
     records,
+    notes: [
+      `MatMul reference ${round(reference, 1)} GFLOP/s (1024x1024, ${referenceSource}).`,
+      'FLOPs per batch [B, T] = B·T·2·P + B·T·L·4·T·Hq·d; P = decoder-layer projection weights (embedding, norms and the pruned LM head excluded).',
+      'tok/s = real prompt tokens (padding excluded) per second, median pass; 1st pass = a fresh session\'s first pass (ORT warm-up included).',
+    ],
   };
 }
+
+export const section: BenchSectionDef = {
+  name: 'extract',
+  order: 20,
+  description: 'expert hidden-state extraction tokens/s and GFLOP/s (batch 1 and 32, cold and cached)',
+  run: (ctx) => benchExtract(ctx),
+};

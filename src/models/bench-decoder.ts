@@ -8,18 +8,25 @@ import { type BackendRequest, selectBackend } from './backend.js';
 import { type DecoderConfig, decoderConfig } from './decoder-config.js';
 import { TfDecoder } from './decoder.js';
 import * as tf from './tf.js';
-import { timeIt } from '../util/timing.js';
+import { timeIt, type Timing } from '../util/timing.js';
 
 export interface BenchOptions {
   batch?: number;
   /** Tokens per row: the teacher-forced sequence length (prompt + completion) and the number of sampled tokens. */
   seq?: number;
   promptLen?: number;
+  /** Timed runs per measurement (the median is reported); default 3. */
   repeats?: number;
+  /** Untimed runs before timing each measurement; default 1. */
+  warmup?: number;
+  /** Also time the forward pass alone (default true). */
+  forward?: boolean;
 }
 
 export interface BenchResult {
   backend: string;
+  /** The tfjs backend actually active while timing (`tf.getBackend()`: 'tensorflow' for tfjs-node). */
+  tfBackend: string;
   config: DecoderConfig;
   batch: number;
   seq: number;
@@ -29,8 +36,12 @@ export interface BenchResult {
   forwardTokensPerSec: number;
   /** Teacher-forced sequenceLogProbs, forward + gradients of every weight. */
   forwardBackwardTokensPerSec: number;
-  /** Milliseconds per call (median over repeats). */
+  /** Milliseconds per call (median over repeats; forward is NaN when not measured). */
   ms: { sample: number; forward: number; forwardBackward: number };
+  /** Milliseconds per call: median, min and max over repeats. */
+  timings: { sample: Timing; forward?: Timing; forwardBackward: Timing };
+  repeats: number;
+  warmup: number;
 }
 
 /** The configuration quoted in reports: hidden 128, 4 layers, 4 heads, vocab 512. */
@@ -42,6 +53,8 @@ export async function benchDecoder(backend: BackendRequest, config: DecoderConfi
   const seq = options.seq ?? 64;
   const promptLen = options.promptLen ?? 16;
   const repeats = options.repeats ?? 3;
+  const warmup = options.warmup ?? 1;
+  if (!(promptLen >= 1 && promptLen < seq)) throw new Error(`benchDecoder: promptLen ${promptLen} must be in [1, seq ${seq})`);
   const dec = TfDecoder.random(config, 1, { trainable: true });
   const row = (n: number, offset: number) => Array.from({ length: n }, (_, i) => (i * 7 + offset * 13 + 1) % config.vocabSize);
   const promptIds = Array.from({ length: batch }, (_, b) => row(promptLen, b));
@@ -61,11 +74,22 @@ export async function benchDecoder(backend: BackendRequest, config: DecoderConfi
     await Promise.all(Object.values(grads).map((g) => g.data()));
     tf.dispose([value, ...Object.values(grads)]);
   };
-  const ms = { sample: await median(sample, repeats), forward: await median(forward, repeats), forwardBackward: await median(forwardBackward, repeats) };
-  dec.dispose();
+  const tfBackend = tf.getBackend();
+  let timings: BenchResult['timings'];
+  try {
+    timings = {
+      sample: await timeIt(sample, repeats, warmup),
+      forward: options.forward === false ? undefined : await timeIt(forward, repeats, warmup),
+      forwardBackward: await timeIt(forwardBackward, repeats, warmup),
+    };
+  } finally {
+    dec.dispose();
+  }
+  const ms = { sample: timings.sample.median, forward: timings.forward?.median ?? Number.NaN, forwardBackward: timings.forwardBackward.median };
   const tokens = batch * seq;
   return {
     backend: name,
+    tfBackend,
     config,
     batch,
     seq,
@@ -73,12 +97,10 @@ export async function benchDecoder(backend: BackendRequest, config: DecoderConfi
     forwardTokensPerSec: tokens / (ms.forward / 1000),
     forwardBackwardTokensPerSec: tokens / (ms.forwardBackward / 1000),
     ms,
+    timings,
+    repeats,
+    warmup,
   };
-}
-
-/** Median wall time in ms of `repeats` runs after one warm-up run. */
-async function median(fn: () => Promise<void>, repeats: number): Promise<number> {
-  return (await timeIt(fn, repeats)).median;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -86,6 +108,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const result = await benchDecoder(backend as BackendRequest, BENCH_CONFIG, { batch: Number(batch), seq: Number(seq) });
   const round = (x: number) => Math.round(x * 10) / 10;
   process.stdout.write(
-    `${JSON.stringify({ ...result, config: undefined, sampleTokensPerSec: round(result.sampleTokensPerSec), forwardTokensPerSec: round(result.forwardTokensPerSec), forwardBackwardTokensPerSec: round(result.forwardBackwardTokensPerSec), ms: { sample: round(result.ms.sample), forward: round(result.ms.forward), forwardBackward: round(result.ms.forwardBackward) } })}\n`,
+    `${JSON.stringify({ ...result, config: undefined, timings: undefined, sampleTokensPerSec: round(result.sampleTokensPerSec), forwardTokensPerSec: round(result.forwardTokensPerSec), forwardBackwardTokensPerSec: round(result.forwardBackwardTokensPerSec), ms: { sample: round(result.ms.sample), forward: round(result.ms.forward), forwardBackward: round(result.ms.forwardBackward) } })}\n`,
   );
 }
