@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 
 import { loadConfig } from '../src/config.js';
-import { BACKEND_NAMES, type BackendName, selectBackend } from '../src/models/backend.js';
+import { BACKEND_NAMES, type BackendName, currentBackend, selectBackend } from '../src/models/backend.js';
 import { BENCH_CONFIG, benchDecoder } from '../src/models/bench-decoder.js';
 import { decoderConfig, type DecoderConfig } from '../src/models/decoder-config.js';
 import { buildCharTokenizer, projectTokenizer } from '../src/models/tokenizer/build.js';
@@ -69,7 +69,7 @@ export async function benchDecoders(ctx: BenchContext, options: DecoderBenchOpti
     for (const { label, arch } of models) {
       const { batch, seq } = shape(backend);
       ctx.progress?.(`decoder: ${backend} ${label} ${batch}x${seq}`);
-      const r = await benchDecoder(backend, arch, { batch, seq, promptLen: Math.min(16, seq >> 1), repeats, warmup });
+      const r = await benchDecoder(backend, arch, { batch, seq, repeats, warmup });
       if (r.tfBackend !== TF_NAME[backend]) {
         throw new Error(`bench decoder: asked for ${backend} but tfjs ran on '${r.tfBackend}': switching tfjs backends in one process failed; run each backend in its own process (--only decoder per backend)`);
       }
@@ -77,6 +77,9 @@ export async function benchDecoders(ctx: BenchContext, options: DecoderBenchOpti
         backend,
         available: true,
         tfBackend: r.tfBackend,
+        // wasm only: SIMD and thread count of the loaded binary.
+        simd: currentBackend()?.simd,
+        threads: currentBackend()?.threads,
         model: label,
         config: arch,
         batch,

@@ -14,6 +14,7 @@ export interface BenchOptions {
   batch?: number;
   /** Tokens per row: the teacher-forced sequence length (prompt + completion) and the number of sampled tokens. */
   seq?: number;
+  /** Prompt tokens per row: the prompt part of the teacher-forced `seq`, and the prompt before sampling; default min(16, seq/2). */
   promptLen?: number;
   /** Timed runs per measurement (the median is reported); default 3. */
   repeats?: number;
@@ -51,7 +52,7 @@ export async function benchDecoder(backend: BackendRequest, config: DecoderConfi
   const name = await selectBackend(backend);
   const batch = options.batch ?? 8;
   const seq = options.seq ?? 64;
-  const promptLen = options.promptLen ?? 16;
+  const promptLen = options.promptLen ?? Math.min(16, Math.max(1, seq >> 1));
   const repeats = options.repeats ?? 3;
   const warmup = options.warmup ?? 1;
   if (!(promptLen >= 1 && promptLen < seq)) throw new Error(`benchDecoder: promptLen ${promptLen} must be in [1, seq ${seq})`);
