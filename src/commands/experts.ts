@@ -45,6 +45,7 @@ export async function runExpertsBuild(file: string, opts: BuildCommandOptions, c
         onResume: (m, step) => ctx.logger.info({ model: m.name, step }, `${m.name}: resuming from checkpoint at step ${step}`),
         onStep: (m, step, steps, loss) => {
           bar?.update(step, { loss: loss.toFixed(3) });
+          ctx.logger.debug({ model: m.name, step, steps, loss }, 'sft step');
           if (!bar && (step - lastLogged >= Math.ceil(steps / 5) || step === steps)) {
             lastLogged = step;
             ctx.logger.info({ model: m.name, step, steps, loss }, `${m.name}: step ${step}/${steps} loss ${loss.toFixed(3)}`);

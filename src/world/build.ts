@@ -47,6 +47,8 @@ export interface ModelCard {
     tokens: number;
     firstLoss: number;
     finalLoss: number;
+    /** Mean loss over each tenth of training (the loss curve, summarised). */
+    lossCurve: number[];
     skippedSteps: number;
     seconds: number;
     backend: string;
@@ -217,6 +219,7 @@ async function buildModel(config: MusketeersConfig, model: WorldModel, index: nu
         tokens: result.tokens,
         firstLoss: result.losses[0],
         finalLoss: mean(result.losses.slice(-Math.max(1, Math.ceil(result.losses.length / 10)))),
+        lossCurve: lossCurve(result.losses, 10),
         skippedSteps: result.skippedSteps,
         seconds: (performance.now() - started) / 1000,
         backend,
@@ -233,6 +236,15 @@ async function buildModel(config: MusketeersConfig, model: WorldModel, index: nu
   } finally {
     decoder.dispose();
   }
+}
+
+/** Mean loss of each of `parts` consecutive slices of the run, rounded to 4 decimals. */
+function lossCurve(losses: number[], parts: number): number[] {
+  const n = Math.min(parts, losses.length);
+  return Array.from({ length: n }, (_, k) => {
+    const slice = losses.slice(Math.floor((k * losses.length) / n), Math.floor(((k + 1) * losses.length) / n));
+    return Number(mean(slice).toFixed(4));
+  });
 }
 
 function mean(xs: number[]): number {

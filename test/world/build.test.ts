@@ -27,6 +27,8 @@ test('builds the smoke world, then skips, --only, --force, changed config', asyn
     for (const e of card.heldOut) assert.ok(e.items > 0 && e.accuracy >= 0 && e.accuracy <= 1 && e.answerNll > 0);
     assert.equal(card.training.steps, 5);
     assert.ok(card.training.tokens > 0);
+    assert.equal(card.training.lossCurve.length, 5);
+    assert.ok(card.training.lossCurve.every((x) => Number.isFinite(x) && x > 0));
     assert.equal(readSafetensors(join(dir, name, 'weights.safetensors')).tensors.size > 0, true);
   }
   const cardA = JSON.parse(readFileSync(join(dir, 'expert-a', 'model.json'), 'utf8')) as ModelCard;
