@@ -7,6 +7,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerExpertsCommands } from './commands/experts.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerTasksCommands } from './commands/tasks.js';
+import { registerTrainCommand } from './commands/train.js';
 import { CommandContext, processIo, type GlobalOptions, type Io } from './context.js';
 import { EXIT_OK, EXIT_USAGE, MusketeersError, exitCodeOf } from './errors.js';
 import type { LogLevel } from './log.js';
@@ -42,6 +43,7 @@ Getting started:
   $ musketeers score --input lines.jsonl           score candidates like reasoning_gym / lm-eval
   $ musketeers experts build configs/quickstart.yaml   build the tiny experts and policy base
   $ musketeers experts inspect models/quickstart/expert-sums/model.onnx
+  $ musketeers train configs/quickstart.yaml       build what is missing, train the router with GRPO
 
 Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   );
@@ -49,6 +51,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   registerScoreCommand(program, ctx);
   registerConfigCommands(program, ctx);
   registerExpertsCommands(program, ctx);
+  registerTrainCommand(program, ctx);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });

@@ -14,7 +14,8 @@ import { resolveCompositeSpecs } from '../tasks/composite.js';
 import { taskRegistry } from '../tasks/index.js';
 import { UnknownTaskError, type TaskRegistry } from '../tasks/registry.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { decoderConfig } from './models/decoder-config.js';
+import { POOLINGS } from './experts/pooling.js';
+import { LORA_TARGETS, decoderConfig, type LoraTarget } from './models/decoder-config.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Schema. Every field: description with default and allowed values; unknown keys are errors.
@@ -130,6 +131,116 @@ const worldSchema = z
   })
   .strict();
 
+// ---- training (musketeers train): policy, experts, router, GRPO, and the loop's schedule
+
+const policySchema = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Policy to train: the name of a `world.models` entry with role policy (default: the world's policy model)."),
+    mode: z
+      .enum(['frozen', 'lora', 'full'])
+      .default('lora')
+      .describe('What of the policy trains beside the router: `frozen` (router only), `lora` (adapters on the policy; paper: LoRA rank 8), `full` (every weight).'),
+    lora: z
+      .object({
+        rank: z.number().int().positive().default(8).describe('LoRA rank r (paper: 8).'),
+        alpha: z.number().positive().default(16).describe('LoRA alpha; the update is scaled by alpha / r.'),
+        targets: z
+          .array(z.enum(LORA_TARGETS as unknown as [LoraTarget, ...LoraTarget[]]))
+          .min(1)
+          .default(['q_proj', 'v_proj'])
+          .describe(`Projections that get adapters (PEFT's Llama default: q_proj, v_proj); any of ${LORA_TARGETS.join(', ')}.`),
+      })
+      .strict()
+      .prefault({})
+      .describe('LoRA adapter shape (mode: lora).'),
+  })
+  .strict();
+
+const expertsSchema = z
+  .object({
+    models: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Experts the router reads: names of `world.models` entries with role expert (default: all of them, in config order).'),
+    layer: z.number().int().default(-1).describe('Hidden-state layer read from each expert: 0 = embeddings, -1 = last layer (paper: last; a shallow layer was worse).'),
+    pooling: z
+      .enum(POOLINGS)
+      .default('last')
+      .describe('How a prompt\'s states are pooled: `last` token (paper), `first`, `mean`, or `tokens` (every token; the router attends over all of them).'),
+    providers: z
+      .array(z.enum(['cuda', 'cpu']))
+      .min(1)
+      .default(['cpu'])
+      .describe('ONNX Runtime execution providers in order of preference; a missing CUDA provider warns and falls back to cpu.'),
+    batchSize: z.number().int().positive().default(32).describe('Prompts per ONNX run when extracting hidden states.'),
+    cacheDir: z
+      .string()
+      .min(1)
+      .nullable()
+      .default('.cache/hidden-states')
+      .describe('On-disk hidden-state cache (checksummed entries keyed by model, tokenizer, layer, pooling and prompt); null disables it.'),
+  })
+  .strict();
+
+const routerSchema = z
+  .object({
+    width: z.number().int().positive().default(512).describe('Common width D every expert state is projected to (paper: 512).'),
+    numLatents: z.number().int().positive().default(8).describe('K learned latent queries = soft context tokens given to the policy (paper: 8).'),
+    numHeads: z.number().int().positive().default(8).describe('Attention heads H of the cross-attention (paper: 8); must divide width.'),
+    ffnMultiplier: z.number().int().positive().default(4).describe('FFN inner width as a multiple of D.'),
+    selfAttentionBlocks: z.number().int().nonnegative().default(0).describe('Extra latent self-attention blocks after the cross-attention (paper: none).'),
+    expertEmbeddings: z.boolean().default(true).describe("Add a learned identity embedding to each expert's projected states."),
+    outputInitStd: z.number().nonnegative().default(0.001).describe('Std of the output projection at initialisation: near zero, so the context tokens start close to zero (paper).'),
+  })
+  .strict();
+
+const grpoSchema = z
+  .object({
+    groupSize: z.number().int().min(2).default(8).describe('G completions sampled per prompt (paper: 8).'),
+    maxNewTokens: z.number().int().positive().default(128).describe('Longest completion in tokens (paper: 128).'),
+    temperature: z.number().positive().default(1).describe('Sampling temperature of rollouts.'),
+    topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling mass of rollouts.'),
+    learningRate: z.number().positive().default(1e-4).describe('Peak Adam learning rate (paper: 1e-4).'),
+    lrSchedule: z.enum(['constant', 'linear', 'cosine']).default('constant').describe('After warm-up: `constant`, `linear` decay to 0, or `cosine` decay to 10%.'),
+    warmupSteps: z.number().int().nonnegative().default(0).describe('Linear learning-rate warm-up steps.'),
+    adamBeta1: z.number().min(0).lt(1).default(0.9).describe('Adam beta1.'),
+    adamBeta2: z.number().min(0).lt(1).default(0.999).describe('Adam beta2.'),
+    weightDecay: z.number().nonnegative().default(0).describe('Decoupled weight decay (AdamW).'),
+    maxGradNorm: z.number().nonnegative().default(1).describe('Clip the global gradient norm to this (0 = no clipping).'),
+    beta: z.number().nonnegative().default(0.04).describe('KL coefficient to the reference policy, k3 estimator (paper: 0.04; 0 skips the reference forward).'),
+    epsilonLow: z.number().positive().lt(1).default(0.2).describe('Lower clip of the importance ratio: ratio >= 1 - epsilonLow.'),
+    epsilonHigh: z.number().positive().default(0.2).describe('Upper clip of the importance ratio: ratio <= 1 + epsilonHigh (DAPO uses 0.28).'),
+    iterations: z.number().int().positive().default(1).describe('mu: optimizer steps on each batch of rollouts (ratio = 1 on the first).'),
+    scaleRewards: z.enum(['group', 'batch', 'none']).default('group').describe('Advantage scaling: divide by the group std (GRPO), the batch std, or not at all (Dr. GRPO).'),
+    lossAggregation: z
+      .enum(['token-mean', 'seq-mean-token-mean', 'dr-grpo'])
+      .default('token-mean')
+      .describe('Loss over tokens: `token-mean` (DAPO; TRL default), `seq-mean-token-mean` (original GRPO), `dr-grpo` (sum / (rows * maxNewTokens)).'),
+    formatRewardWeight: z.number().min(0).default(0).describe('Weight of the format reward (1 when the completion holds an answer tag) added to the task score.'),
+  })
+  .strict();
+
+const trainSchema = z
+  .object({
+    steps: z.number().int().positive().default(500).describe('GRPO steps (paper: 500 on Reasoning Gym, 233 on GSM8K).'),
+    promptsPerStep: z.number().int().positive().default(4).describe('Prompts per step; rollouts per step = promptsPerStep * groupSize (paper: effective batch 32).'),
+    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend of the policy and router: first that loads, or the named one.'),
+    evalEvery: z.number().int().nonnegative().default(50).describe('Held-out evaluation every N steps (0 = only before and after training).'),
+    evalItemsPerTask: z.number().int().positive().default(50).describe('Held-out items per task in each evaluation (greedy decoding).'),
+    checkpointEvery: z.number().int().positive().default(25).describe('Checkpoint every N steps (and at the end, and on SIGINT).'),
+    keepCheckpoints: z.number().int().positive().default(2).describe('Checkpoints kept on disk (older ones are deleted).'),
+    sampleEvery: z.number().int().nonnegative().default(10).describe('Log sample completions to samples.jsonl every N steps (0 = never).'),
+    samplesPerLog: z.number().int().positive().default(4).describe('Completions written to samples.jsonl each time.'),
+    maxBadSteps: z.number().int().positive().default(3).describe('Consecutive steps with a non-finite loss or gradient (skipped) before the run stops.'),
+    logEvery: z.number().int().positive().default(10).describe('Log a progress line every N steps when no progress bar is shown.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     name: z
@@ -141,6 +252,15 @@ export const configSchema = z
     outputDir: z.string().min(1).default('runs').describe('Parent directory of run directories.'),
     data: dataSchema.describe('Tasks, splits, prompts.'),
     world: worldSchema.optional().describe('The tiny world: heterogeneous experts and a policy base built from the task generators (`musketeers experts build`).'),
+    method: z
+      .enum(['musketeers', 'no-experts'])
+      .default('musketeers')
+      .describe('`musketeers`: experts -> router -> soft context tokens -> policy; `no-experts`: the single-model RLVR baseline (same policy, loop and budget, no router).'),
+    policy: policySchema.prefault({}).describe('The policy GRPO trains (`musketeers train`).'),
+    experts: expertsSchema.prefault({}).describe('Frozen experts whose hidden states the router reads.'),
+    router: routerSchema.prefault({}).describe('The Perceiver-style attention interface.'),
+    grpo: grpoSchema.prefault({}).describe('GRPO hyper-parameters (TRL GRPOConfig names where they exist).'),
+    train: trainSchema.prefault({}).describe('The training loop: length, batch, evaluation, checkpoints, logging.'),
   })
   .strict();
 
@@ -391,6 +511,39 @@ function worldIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
   return issues;
 }
 
+/** The training sections against each other and the world: known model names, router shape. */
+function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const at = (path: (string | number)[], message: string, value?: unknown): ConfigIssue => ({
+    path: path.join('.'),
+    source: locate(map, path),
+    message,
+    value: value === undefined ? undefined : formatValue(value),
+  });
+  if (config.router.width % config.router.numHeads !== 0) {
+    issues.push(at(['router', 'numHeads'], `router.width (${config.router.width}) must be divisible by router.numHeads (${config.router.numHeads}); pick a divisor`, config.router.numHeads));
+  }
+  const world = config.world;
+  if (!world) return issues;
+  const role = new Map(world.models.map((m) => [m.name, m.role]));
+  const experts = world.models.filter((m) => m.role === 'expert').map((m) => m.name);
+  const policies = world.models.filter((m) => m.role === 'policy').map((m) => m.name);
+  if (config.policy.model !== undefined && role.get(config.policy.model) !== 'policy') {
+    const what = role.has(config.policy.model) ? `'${config.policy.model}' is an expert` : `no world model is named '${config.policy.model}'`;
+    issues.push(at(['policy', 'model'], `${what}; the world's policy is ${policies.join(', ') || '(none)'}`, config.policy.model));
+  }
+  const seen = new Set<string>();
+  (config.experts.models ?? []).forEach((name, i) => {
+    if (seen.has(name)) issues.push(at(['experts', 'models', i], `expert '${name}' is listed twice; remove one`, name));
+    seen.add(name);
+    if (role.get(name) !== 'expert') {
+      const what = role.has(name) ? `'${name}' is the policy, not an expert` : `no world model is named '${name}'`;
+      issues.push(at(['experts', 'models', i], `${what}; the world's experts are ${experts.join(', ')}`, name));
+    }
+  });
+  return issues;
+}
+
 /** Checks that need more than one field, or another module (the task registry). */
 function semanticIssues(config: MusketeersConfig, raw: unknown, map: SourceMap, registry: TaskRegistry): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -421,6 +574,7 @@ function semanticIssues(config: MusketeersConfig, raw: unknown, map: SourceMap, 
     }
   });
   if (config.world) issues.push(...worldIssues(config, map));
+  issues.push(...trainIssues(config, map));
   const templatePath = ['data', 'prompt', 'template'];
   try {
     renderPrompt(config.data.prompt.template, 'Q');

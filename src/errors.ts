@@ -1,5 +1,5 @@
 // Typed errors and their exit codes. Commands throw these; only src/cli.ts turns them into an exit code
-// (0 ok, 1 failure, 2 usage or config error). Nothing deep inside calls process.exit.
+// (0 ok, 1 failure, 2 usage or config error, 130 interrupted after saving). Nothing deep inside calls process.exit.
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -53,6 +53,11 @@ export class ConfigError extends MusketeersError {
 
 /** A data file that cannot be used as given (malformed JSONL line, missing dataset). Exit 1. */
 export class DataError extends MusketeersError {}
+
+/** The user stopped a long command (SIGINT) after it saved its state. Exit 130, as shells report Ctrl-C. */
+export class InterruptedError extends MusketeersError {
+  override readonly exitCode = 130;
+}
 
 export function exitCodeOf(error: unknown): number {
   return error instanceof MusketeersError ? error.exitCode : EXIT_FAILURE;

@@ -158,3 +158,7 @@ export function initDecoderWeights(c: DecoderConfig, seed: number, std = 0.02): 
   }
   return weights;
 }
+
+/** Projections that can carry LoRA adapters (Hugging Face module names). */
+export type LoraTarget = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj' | 'lm_head';
+export const LORA_TARGETS: readonly LoraTarget[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'lm_head'];

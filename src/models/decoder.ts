@@ -12,8 +12,9 @@ import { type FinishReason, sampleToken, stopReason } from './sampling.js';
 import * as tf from './tf.js';
 import { PyRandom } from '../../tasks/common/rng.js';
 
-export type LoraTarget = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj' | 'lm_head';
-export const LORA_TARGETS: readonly LoraTarget[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'lm_head'];
+import { LORA_TARGETS, type LoraTarget } from './decoder-config.js';
+
+export { LORA_TARGETS, type LoraTarget };
 
 export interface LoraConfig {
   rank: number;
@@ -278,6 +279,17 @@ export class TfDecoder {
       for (const [suffix, v] of [['lora_A', l.lora.A], ['lora_B', l.lora.B]] as const) {
         out.set(`base_model.model.${l.name}.${suffix}.weight`, { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() });
       }
+    }
+    return out;
+  }
+
+  /** The LoRA adapter variables by their PEFT names (the names getLoraWeights uses). */
+  loraVariables(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const l of this.linears()) {
+      if (!l.lora) continue;
+      out.set(`base_model.model.${l.name}.lora_A.weight`, l.lora.A);
+      out.set(`base_model.model.${l.name}.lora_B.weight`, l.lora.B);
     }
     return out;
   }

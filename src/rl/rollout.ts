@@ -52,11 +52,62 @@ export interface Rollout extends RewardBreakdown {
   finishReason: FinishReason;
 }
 
+export interface SampledCompletion {
+  /** Index of the prompt in the batch; completions of one prompt are contiguous (a group). */
+  promptIndex: number;
+  completionIds: number[];
+  text: string;
+  finishReason: FinishReason;
+}
+
 /**
  * Sample `groupSize` completions for each prompt. `promptIds[p]` are the tokens of prompt p (BOS
- * included); `prefix` ([P, K, hidden], optional) are its soft context tokens. Returns P * G rollouts,
- * group by group. The prefix is not disposed.
+ * included); `prefix` ([P, K, hidden], optional) are its soft context tokens. Returns P * G
+ * completions, group by group. The prefix is not disposed.
  */
+export async function sampleCompletions(
+  policy: TfDecoder,
+  tokenizer: TextTokenizer,
+  promptIds: readonly number[][],
+  prefix: tf.Tensor3D | undefined,
+  options: Omit<RolloutOptions, keyof RewardOptions>,
+): Promise<SampledCompletion[]> {
+  if (prefix && prefix.shape[0] !== promptIds.length) throw new Error(`prefix has ${prefix.shape[0]} rows for ${promptIds.length} prompts`);
+  const G = options.groupSize;
+  const rows = promptIds.flatMap((_, p) => new Array<number>(G).fill(p)); // [P * G] prompt index per row
+  const repeated = prefix ? (tf.tidy(() => tf.gather(prefix, tf.tensor1d(rows, 'int32'))) as tf.Tensor3D) : undefined; // [P * G, K, hidden]
+  try {
+    const result = await policy.generate({
+      prefixEmbeds: repeated,
+      promptIds: rows.map((p) => promptIds[p]),
+      maxNewTokens: options.maxNewTokens,
+      temperature: options.temperature,
+      topP: options.topP,
+      eosId: tokenizer.eosId,
+      padId: tokenizer.padId,
+      seed: options.seed,
+    });
+    return result.tokens.map((ids, r) => ({
+      promptIndex: rows[r],
+      completionIds: ids,
+      text: tokenizer.decode(ids, { skipSpecial: true }),
+      finishReason: result.finishReason[r],
+    }));
+  } finally {
+    repeated?.dispose();
+  }
+}
+
+/** Score sampled completions with the verifiers of their prompts' tasks. */
+export function scoreCompletions(registry: TaskRegistry, entries: readonly TaskEntry[], completions: readonly SampledCompletion[], options: RewardOptions): Rollout[] {
+  return completions.map((c) => ({
+    ...c,
+    task: String(entries[c.promptIndex].metadata.source_dataset),
+    ...rewardFor(registry, entries[c.promptIndex], c.text, options),
+  }));
+}
+
+/** sampleCompletions then scoreCompletions. */
 export async function generateRollouts(
   policy: TfDecoder,
   tokenizer: TextTokenizer,
@@ -67,35 +118,5 @@ export async function generateRollouts(
   options: RolloutOptions,
 ): Promise<Rollout[]> {
   if (entries.length !== promptIds.length) throw new Error(`${entries.length} entries but ${promptIds.length} prompts`);
-  if (prefix && prefix.shape[0] !== entries.length) throw new Error(`prefix has ${prefix.shape[0]} rows for ${entries.length} prompts`);
-  const G = options.groupSize;
-  const rows = entries.flatMap((_, p) => new Array<number>(G).fill(p)); // [P * G] prompt index per row
-  const repeated = prefix ? (tf.tidy(() => tf.gather(prefix, tf.tensor1d(rows, 'int32'))) as tf.Tensor3D) : undefined; // [P * G, K, hidden]
-  try {
-    const eos = tokenizer.eosId;
-    const result = await policy.generate({
-      prefixEmbeds: repeated,
-      promptIds: rows.map((p) => promptIds[p]),
-      maxNewTokens: options.maxNewTokens,
-      temperature: options.temperature,
-      topP: options.topP,
-      eosId: eos,
-      padId: tokenizer.padId,
-      seed: options.seed,
-    });
-    return result.tokens.map((ids, r) => {
-      const p = rows[r];
-      const text = tokenizer.decode(ids, { skipSpecial: true });
-      return {
-        promptIndex: p,
-        task: String(entries[p].metadata.source_dataset),
-        completionIds: ids,
-        text,
-        finishReason: result.finishReason[r],
-        ...rewardFor(registry, entries[p], text, options),
-      };
-    });
-  } finally {
-    repeated?.dispose();
-  }
+  return scoreCompletions(registry, entries, await sampleCompletions(policy, tokenizer, promptIds, prefix, options), options);
 }

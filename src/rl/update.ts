@@ -18,12 +18,17 @@ export interface UpdateBatch {
   completionIds: number[][];
   /** One advantage per row. [R] */
   advantages: number[];
-  /** Log-probs of the sampled tokens when sampled. [R][C] (right-padded with 0) */
-  oldLogp: number[][];
+  /**
+   * Log-probs of the sampled tokens under the policy that sampled them. [R][C] (right-padded with 0).
+   * Omitted on the first inner iteration: the current log-probs, detached, are used (ratio = 1).
+   */
+  oldLogp?: number[][];
   /** Reference-policy log-probs, when beta > 0. [R][C] */
   refLogp?: number[][];
-  /** Expert states per expert for the rows' prompts ([R, ...] each), when a router is used. */
+  /** Expert states per expert, one row per prompt ([P, ...] each), when a router is used. */
   expertStates?: ExpertStates[];
+  /** Prompt of each rollout row ([R], values in 0..P-1); default: row r is prompt r. */
+  rowPrompt?: number[];
 }
 
 export interface UpdateMetrics {
@@ -37,12 +42,26 @@ export interface UpdateMetrics {
   gradNorm: number;
   /** False when the loss or gradient was not finite: the update was skipped. */
   applied: boolean;
+  /** Seconds in the forward + backward pass, and in the optimizer step. */
+  backwardSeconds: number;
+  updateSeconds: number;
+}
+
+/** The router's context tokens for every rollout row: routed once per prompt, then gathered. [R, K, hidden] */
+function rowContext(router: PerceiverRouter | undefined, batch: Pick<UpdateBatch, 'expertStates' | 'rowPrompt'>): tf.Tensor3D | undefined {
+  if (!router || !batch.expertStates) return undefined;
+  const out = router.forward(batch.expertStates);
+  out.attention.dispose();
+  out.expertMass.dispose();
+  if (!batch.rowPrompt) return out.context;
+  const rows = tf.gather(out.context, tf.tensor1d(batch.rowPrompt, 'int32')) as tf.Tensor3D;
+  return rows;
 }
 
 /** Log-probs (and mask) of completions under the current policy, without gradients. [R][C] */
-export function completionLogProbs(policy: TfDecoder, router: PerceiverRouter | undefined, batch: Pick<UpdateBatch, 'promptIds' | 'completionIds' | 'expertStates'>): number[][] {
+export function completionLogProbs(policy: TfDecoder, router: PerceiverRouter | undefined, batch: Pick<UpdateBatch, 'promptIds' | 'completionIds' | 'expertStates' | 'rowPrompt'>): number[][] {
   return tf.tidy(() => {
-    const prefix = router && batch.expertStates ? router.forward(batch.expertStates).context : undefined;
+    const prefix = rowContext(router, batch);
     const { logProbs } = policy.completionScores({ prefixEmbeds: prefix, promptIds: batch.promptIds, completionIds: batch.completionIds }, false);
     return logProbs.arraySync() as number[][];
   });
@@ -66,29 +85,43 @@ export function grpoUpdate(
   learningRate: number,
 ): UpdateMetrics {
   const C = Math.max(1, ...batch.completionIds.map((c) => c.length));
-  const oldLogp = tf.tensor2d(pad(batch.oldLogp, C));
+  const givenOld = batch.oldLogp ? tf.tensor2d(pad(batch.oldLogp, C)) : undefined;
   const refLogp = batch.refLogp ? tf.tensor2d(pad(batch.refLogp, C)) : undefined;
   const advantages = tf.tensor1d(batch.advantages);
   const byVar = new Map([...params].map(([n, v]) => [v.name, n]));
   let entropy = 0;
-  let diagnostics: Omit<UpdateMetrics, 'loss' | 'entropy' | 'gradNorm' | 'applied' | 'clipRatio'> = { kl: 0, clipRatioLow: 0, clipRatioHigh: 0 };
+  let diagnostics: Pick<UpdateMetrics, 'kl' | 'clipRatioLow' | 'clipRatioHigh'> = { kl: 0, clipRatioLow: 0, clipRatioHigh: 0 };
   try {
+    const t0 = performance.now();
     const { value, grads } = tf.variableGrads(() => {
-      const prefix = router && batch.expertStates ? router.forward(batch.expertStates).context : undefined; // [R, K, hidden]
+      const prefix = rowContext(router, batch); // [R, K, hidden]
       const scores = policy.completionScores({ prefixEmbeds: prefix, promptIds: batch.promptIds, completionIds: batch.completionIds }, true);
       const logp = tf.pad(scores.logProbs, [[0, 0], [0, C - scores.logProbs.shape[1]]]) as tf.Tensor2D; // [R, C]
       const mask = tf.pad(scores.mask, [[0, 0], [0, C - scores.mask.shape[1]]]) as tf.Tensor2D;
+      // First inner iteration: the sampling policy is the current one; its log-probs enter as constants.
+      const oldLogp = givenOld ?? tf.tensor2d(logp.dataSync() as Float32Array, [logp.shape[0], C]);
       const out = grpoLossTensor({ logp, oldLogp, refLogp, mask, advantages }, hyper);
       entropy = tf.div(tf.sum(tf.mul(scores.entropy!, scores.mask)), tf.maximum(tf.sum(scores.mask), 1)).dataSync()[0];
       diagnostics = { kl: out.kl.dataSync()[0], clipRatioLow: out.clipRatioLow.dataSync()[0], clipRatioHigh: out.clipRatioHigh.dataSync()[0] };
       return out.loss;
     }, [...params.values()]);
     const loss = value.dataSync()[0];
+    const t1 = performance.now();
     const named = new Map(Object.entries(grads).map(([varName, g]) => [byVar.get(varName)!, g]));
     const step = Number.isFinite(loss) ? optimizer.apply(named, learningRate) : { gradNorm: NaN, applied: false };
     tf.dispose([value, ...Object.values(grads)]);
-    return { loss, entropy, ...diagnostics, clipRatio: diagnostics.clipRatioLow + diagnostics.clipRatioHigh, gradNorm: step.gradNorm, applied: step.applied };
+    const t2 = performance.now();
+    return {
+      loss,
+      entropy,
+      ...diagnostics,
+      clipRatio: diagnostics.clipRatioLow + diagnostics.clipRatioHigh,
+      gradNorm: step.gradNorm,
+      applied: step.applied,
+      backwardSeconds: (t1 - t0) / 1000,
+      updateSeconds: (t2 - t1) / 1000,
+    };
   } finally {
-    tf.dispose([oldLogp, advantages, ...(refLogp ? [refLogp] : [])]);
+    tf.dispose([advantages, ...(givenOld ? [givenOld] : []), ...(refLogp ? [refLogp] : [])]);
   }
 }

@@ -25,9 +25,9 @@ test('builds the smoke world, then skips, --only, --force, changed config', asyn
     const card = JSON.parse(readFileSync(join(dir, name, 'model.json'), 'utf8')) as ModelCard;
     assert.deepEqual(card.heldOut.map((e) => e.task).sort(), ['chain_sum', 'letter_counting']);
     for (const e of card.heldOut) assert.ok(e.items > 0 && e.accuracy >= 0 && e.accuracy <= 1 && e.answerNll > 0);
-    assert.equal(card.training.steps, 5);
+    assert.equal(card.training.steps, name === 'policy' ? 80 : 5);
     assert.ok(card.training.tokens > 0);
-    assert.equal(card.training.lossCurve.length, 5);
+    assert.equal(card.training.lossCurve.length, Math.min(10, card.training.steps));
     assert.ok(card.training.lossCurve.every((x) => Number.isFinite(x) && x > 0));
     assert.equal(readSafetensors(join(dir, name, 'weights.safetensors')).tensors.size > 0, true);
   }

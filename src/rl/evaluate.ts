@@ -1,0 +1,103 @@
+// Held-out evaluation during and after training: greedy decoding of the policy, conditioned on the
+// experts through the router as in training, on a fixed set of items per task from the evaluation
+// split; accuracy, mean score and format rate per task, and where the router's attention went.
+
+import { extractAnswer } from '../../tasks/common/extract.js';
+import type { TaskRegistry } from '../../tasks/registry.js';
+import type { TaskEntry } from '../../tasks/types.js';
+import type { TfDecoder } from '../models/decoder.js';
+import type { TextTokenizer } from '../models/tokenizer/types.js';
+import { formatPrompt } from '../world/format.js';
+import { disposeConditioning, type Conditioner } from './conditioning.js';
+import type { RoutingRecord } from './metrics.js';
+
+export interface TaskEvalReport {
+  items: number;
+  accuracy: number;
+  meanScore: number;
+  formatRate: number;
+  /** Mean attention mass per expert over this task's prompts. */
+  expertMass?: Record<string, number>;
+  /** Mean routing entropy (nats) over this task's prompts. */
+  routerEntropy?: number;
+}
+
+export interface EvalReport {
+  step: number;
+  items: number;
+  /** Mean over tasks of the per-task accuracy (each task counts the same). */
+  accuracy: number;
+  meanScore: number;
+  formatRate: number;
+  tasks: Record<string, TaskEvalReport>;
+  expertMass?: Record<string, number>;
+  routerEntropy?: number;
+  seconds: number;
+}
+
+export interface EvalOptions {
+  maxNewTokens: number;
+  batchSize: number;
+}
+
+function massRecord(experts: readonly string[], routing: readonly RoutingRecord[]): { expertMass?: Record<string, number>; routerEntropy?: number } {
+  if (experts.length === 0 || routing.length === 0) return {};
+  const expertMass: Record<string, number> = {};
+  experts.forEach((e, i) => (expertMass[e] = routing.reduce((a, r) => a + r.mass[i], 0) / routing.length));
+  return { expertMass, routerEntropy: routing.reduce((a, r) => a + r.entropy, 0) / routing.length };
+}
+
+export async function evaluateHeldOut(
+  step: number,
+  policy: TfDecoder,
+  tokenizer: TextTokenizer,
+  conditioner: Conditioner,
+  registry: TaskRegistry,
+  itemsByTask: ReadonlyMap<string, readonly TaskEntry[]>,
+  options: EvalOptions,
+): Promise<EvalReport> {
+  const started = performance.now();
+  const tasks: Record<string, TaskEvalReport> = {};
+  const allRouting: RoutingRecord[] = [];
+  const bos = tokenizer.bosId!;
+  for (const [name, items] of itemsByTask) {
+    if (items.length === 0) continue;
+    const task = registry.get(name);
+    let correct = 0;
+    let scoreSum = 0;
+    let formatted = 0;
+    const routing: RoutingRecord[] = [];
+    for (let start = 0; start < items.length; start += options.batchSize) {
+      const batch = items.slice(start, start + options.batchSize);
+      const conditioning = await conditioner.condition(batch);
+      try {
+        routing.push(...conditioning.routing);
+        const promptIds = batch.map((e) => [bos, ...tokenizer.encode(formatPrompt(conditioner.format, e))]);
+        const generated = await policy.generate({ prefixEmbeds: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0 });
+        generated.tokens.forEach((ids, k) => {
+          const answer = extractAnswer(tokenizer.decode(ids, { skipSpecial: true }), conditioner.format.answerTag);
+          if (answer !== null) formatted++;
+          const score = task.score(answer, batch[k]);
+          scoreSum += score;
+          if (score === 1) correct++;
+        });
+      } finally {
+        disposeConditioning(conditioning);
+      }
+    }
+    allRouting.push(...routing);
+    tasks[name] = { items: items.length, accuracy: correct / items.length, meanScore: scoreSum / items.length, formatRate: formatted / items.length, ...massRecord(conditioner.experts, routing) };
+  }
+  const reports = Object.values(tasks);
+  const avg = (f: (t: TaskEvalReport) => number) => (reports.length === 0 ? 0 : reports.reduce((a, t) => a + f(t), 0) / reports.length);
+  return {
+    step,
+    items: reports.reduce((a, t) => a + t.items, 0),
+    accuracy: avg((t) => t.accuracy),
+    meanScore: avg((t) => t.meanScore),
+    formatRate: avg((t) => t.formatRate),
+    tasks,
+    ...massRecord(conditioner.experts, allRouting),
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,97 @@
+// What `musketeers train` trains and reads, resolved from the config: the policy (a world model's
+// weights, tokenizer and architecture) with its trainable parameters for the chosen mode, the frozen
+// experts (ONNX files and tokenizers of the world's experts), and the router's shape. Every error names
+// the file or config key and the fix.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { MusketeersConfig } from '../config.js';
+import { ConfigError, DataError } from '../errors.js';
+import { checkWeights, type DecoderConfig, type DecoderWeights } from '../models/decoder-config.js';
+import { TfDecoder } from '../models/decoder.js';
+import { readSafetensors } from '../models/safetensors.js';
+import { loadTokenizer } from '../models/tokenizer/hf.js';
+import type { TextTokenizer } from '../models/tokenizer/types.js';
+import * as tf from '../models/tf.js';
+import type { RouterConfig } from '../router/perceiver.js';
+import { modelDir } from '../world/build.js';
+import type { ExpertSpec } from './expert-pool.js';
+
+export interface PolicyFiles {
+  name: string;
+  dir: string;
+  architecture: DecoderConfig;
+  weights: DecoderWeights;
+}
+
+/** Name and directory of the policy the config trains. */
+export function policyLocation(config: MusketeersConfig): { name: string; dir: string } {
+  if (!config.world) {
+    throw new ConfigError(undefined, [{ path: 'world', message: 'training needs a `world` section naming the policy and experts (see configs/quickstart.yaml)' }]);
+  }
+  const name = config.policy.model ?? config.world.models.find((m) => m.role === 'policy')!.name;
+  return { name, dir: modelDir(config, name) };
+}
+
+/** Read the policy's architecture (model.json) and weights (weights.safetensors), checked against each other. */
+export function readPolicyFiles(name: string, dir: string): PolicyFiles {
+  const card = join(dir, 'model.json');
+  const weightsFile = join(dir, 'weights.safetensors');
+  for (const f of [card, weightsFile, join(dir, 'tokenizer.json')]) {
+    if (!existsSync(f)) throw new DataError(`policy '${name}': ${f} not found; build the world with \`musketeers experts build CONFIG\` (train builds it when missing)`);
+  }
+  const architecture = (JSON.parse(readFileSync(card, 'utf8')) as { architecture?: DecoderConfig }).architecture;
+  if (!architecture) throw new DataError(`policy '${name}': ${card} has no \`architecture\`; rebuild the model with \`musketeers experts build CONFIG --only ${name} --force\``);
+  const { tensors } = readSafetensors(weightsFile);
+  try {
+    checkWeights(architecture, tensors, weightsFile);
+  } catch (error) {
+    throw new DataError(`policy '${name}': ${(error as Error).message}; the weights do not match ${card}: rebuild the model`);
+  }
+  return { name, dir, architecture, weights: tensors };
+}
+
+export function loadPolicyTokenizer(files: PolicyFiles): TextTokenizer {
+  const tokenizer = loadTokenizer(files.dir, { name: files.name });
+  if (tokenizer.vocabSize > files.architecture.vocabSize) {
+    throw new DataError(`policy '${files.name}': tokenizer ${join(files.dir, 'tokenizer.json')} has ${tokenizer.vocabSize} ids but the model embeds ${files.architecture.vocabSize}`);
+  }
+  if (tokenizer.bosId === undefined || tokenizer.eosId === undefined) {
+    throw new DataError(`policy '${files.name}': tokenizer ${join(files.dir, 'tokenizer.json')} defines no BOS or EOS token; the training loop needs both`);
+  }
+  return tokenizer;
+}
+
+export interface TrainablePolicy {
+  decoder: TfDecoder;
+  /** Trainable policy variables by checkpoint name (LoRA: PEFT names; full: HF names); empty when frozen. */
+  params: Map<string, tf.Variable>;
+}
+
+/** The policy decoder with the variables its mode trains (LoRA adapters attached when mode is lora). */
+export function buildPolicy(config: MusketeersConfig, files: PolicyFiles, name = 'policy'): TrainablePolicy {
+  const full = config.policy.mode === 'full';
+  const decoder = new TfDecoder(files.architecture, files.weights, { trainable: full, name });
+  if (config.policy.mode === 'lora') {
+    decoder.attachLora({ ...config.policy.lora, seed: config.seed + 17 });
+    return { decoder, params: decoder.loraVariables() };
+  }
+  if (full) return { decoder, params: decoder.variables() };
+  return { decoder, params: new Map() };
+}
+
+/** The world's experts the config reads (all of them by default), as runner specs. */
+export function expertSpecs(config: MusketeersConfig): ExpertSpec[] {
+  const world = config.world;
+  if (!world) return [];
+  const names = config.experts.models ?? world.models.filter((m) => m.role === 'expert').map((m) => m.name);
+  return names.map((name) => {
+    const dir = modelDir(config, name);
+    return { name, model: join(dir, 'model.onnx'), tokenizer: dir, addBos: true };
+  });
+}
+
+export function routerConfig(config: MusketeersConfig, experts: string[], widths: number[], outputWidth: number): RouterConfig {
+  return { ...config.router, experts, expertWidths: widths, outputWidth, seed: config.seed + 29 };
+}
