@@ -192,8 +192,11 @@ export class PerceiverRouter {
       }
       const context = this.linear(this.layerNorm(latents, 'out.norm'), 'out.weight') as tf.Tensor3D; // [B, K, outputWidth]
       const attention = tf.mean(cross.probs, 1) as tf.Tensor3D; // [B, K, N]
-      const ownership = tf.oneHot(tf.tensor1d(owner, 'int32'), config.experts.length); // [N, E]
-      const perLatent = tf.reshape(matMul(tf.reshape(attention, [-1, owner.length]) as tf.Tensor2D, tf.cast(ownership, 'float32') as tf.Tensor2D), [B, config.numLatents, config.experts.length]);
+      const E = config.experts.length;
+      const onehot = new Float32Array(owner.length * E);
+      owner.forEach((e, n) => (onehot[n * E + e] = 1));
+      const ownership = tf.tensor2d(onehot, [owner.length, E]); // [N, E] (tf.oneHot needs depth >= 2)
+      const perLatent = tf.reshape(matMul(tf.reshape(attention, [-1, owner.length]) as tf.Tensor2D, ownership), [B, config.numLatents, E]);
       const expertMass = tf.mean(perLatent, 1) as tf.Tensor2D; // [B, E]
       return { context, attention, expertMass };
     });

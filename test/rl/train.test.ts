@@ -1,0 +1,182 @@
+// `musketeers train` end to end on the smoke world: the run-directory contract, a run killed with SIGKILL
+// and resumed repeating the uninterrupted run's numbers, SIGINT saving and exiting with 130, non-finite
+// steps skipped and then stopping the run, the no-experts baseline, and bad input.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+
+import { loadConfig } from '../../src/config.js';
+import { latestCheckpoint } from '../../src/rl/checkpoint.js';
+import { readJsonl } from '../../src/rl/run-dir.js';
+import { configHash, train, TrainingError, type RunSummary, type StepMetrics } from '../../src/rl/trainer.js';
+import { buildWorld } from '../../src/world/build.js';
+import { BIN, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+
+const SMOKE = join(REPO_ROOT, 'configs', 'smoke.yaml');
+let worldDir = '';
+let cacheDir = '';
+
+/** --set arguments that point a run at the shared world and a fresh output directory. */
+function sets(outputDir: string, ...extra: string[]): string[] {
+  return [`world.dir=${worldDir}`, `outputDir=${outputDir}`, `experts.cacheDir=${cacheDir}`, ...extra].flatMap((s) => ['--set', s]);
+}
+
+function config(outputDir: string, ...extra: string[]) {
+  return loadConfig(SMOKE, [`world.dir=${worldDir}`, `outputDir=${outputDir}`, `experts.cacheDir=${cacheDir}`, ...extra]).config;
+}
+
+/** Metrics without wall-clock times and cache counters (which legitimately differ between runs). */
+function deterministic(rows: StepMetrics[]): Record<string, unknown>[] {
+  return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/') && k !== 'experts/cached')));
+}
+
+before(async () => {
+  worldDir = join(tempDir(), 'world');
+  cacheDir = join(tempDir(), 'cache');
+  await buildWorld(loadConfig(SMOKE, [`world.dir=${worldDir}`]).config);
+});
+
+test('a smoke run writes the run directory contract and a summary', async () => {
+  const out = tempDir();
+  const r = await runCli('--json', 'train', SMOKE, ...sets(out));
+  assert.equal(r.code, 0, r.message);
+  const summary = JSON.parse(r.stdout) as RunSummary;
+  const dir = join(out, 'smoke');
+  assert.equal(summary.runDir, dir);
+  assert.equal(summary.completedSteps, 4);
+  for (const f of ['config.yaml', 'run.json', 'metrics.jsonl', 'samples.jsonl', 'summary.json', 'eval/step_000000.json', 'eval/step_000004.json']) assert.ok(existsSync(join(dir, f)), f);
+  assert.deepEqual(readdirSync(join(dir, 'checkpoints')), ['step_000002', 'step_000004']);
+  // The saved config is the resolved config: loading it gives the same config (same hash).
+  assert.equal(configHash(loadConfig(join(dir, 'config.yaml')).config), configHash(config(out)));
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { seed: number; packageVersion: string };
+  assert.equal(meta.seed, 7);
+  assert.match(meta.packageVersion, /^\d+\.\d+\.\d+/);
+
+  const metrics = readJsonl<StepMetrics>(join(dir, 'metrics.jsonl'));
+  assert.deepEqual(metrics.map((m) => m.step), [1, 2, 3, 4]);
+  const keys = ['reward', 'reward_std', 'frac_reward_zero_std', 'accuracy', 'kl', 'clip_ratio', 'entropy', 'completions/mean_length', 'grad_norm', 'learning_rate', 'router/entropy', 'router/expert_mass/expert-a', 'router/expert_mass/expert-b', 'time/rollout', 'time/reward', 'time/backward', 'time/update'];
+  for (const m of metrics) {
+    for (const k of keys) assert.equal(typeof m[k], 'number', `${k} in step ${m.step}`);
+    assert.ok(Math.abs(Number(m['router/expert_mass/expert-a']) + Number(m['router/expert_mass/expert-b']) - 1) < 1e-5);
+    assert.ok(Object.keys(m).some((k) => /^reward\/(chain_sum|letter_counting)$/.test(k)));
+    assert.ok(Object.keys(m).some((k) => /^router\/expert_mass\/(chain_sum|letter_counting)\/expert-a$/.test(k)));
+    assert.equal(m.skipped, false);
+  }
+  // The reference is the starting policy: KL is 0 before the first update and positive once rewards moved it.
+  assert.equal(metrics[0].kl, 0);
+  const samples = readJsonl<{ step: number; completion: string; expertMass: Record<string, number> }>(join(dir, 'samples.jsonl'));
+  assert.deepEqual(samples.map((s) => s.step), [2, 2, 4, 4]);
+  assert.deepEqual(Object.keys(samples[0].expertMass), ['expert-a', 'expert-b']);
+  const evalStart = JSON.parse(readFileSync(join(dir, 'eval', 'step_000000.json'), 'utf8')) as { tasks: Record<string, { items: number }> };
+  assert.deepEqual(Object.values(evalStart.tasks).map((t) => t.items), [4, 4]);
+  assert.deepEqual(summary.tasks.map((t) => t.task), ['chain_sum', 'letter_counting']);
+
+  // The same run directory is not overwritten.
+  const again = await runCli('train', SMOKE, ...sets(out));
+  assert.equal(again.code, 2);
+  assert.match(again.message, /already holds a run; continue it with `musketeers train --resume/);
+});
+
+test('a run killed with SIGKILL and resumed repeats the uninterrupted run exactly', async () => {
+  const steps = ['train.steps=10', 'train.checkpointEvery=3'];
+  const straightOut = tempDir();
+  const straight = await train({ config: config(straightOut, ...steps) });
+  assert.equal(straight.summary.completedSteps, 10);
+
+  const killedOut = tempDir();
+  const killedDir = join(killedOut, 'smoke');
+  const child = spawn(process.execPath, [BIN, '--json', 'train', SMOKE, ...sets(killedOut, ...steps)], { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ? -1 : code)));
+  // Kill it as soon as its second checkpoint exists (mid-run, possibly mid-write of the next step).
+  for (let waited = 0; !existsSync(join(killedDir, 'checkpoints', 'step_000006')); waited += 10) {
+    if (waited > 120_000) throw new Error('the run never reached its second checkpoint');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill('SIGKILL');
+  assert.equal(await exited, -1, 'the run finished before it could be killed');
+  const before = readJsonl<StepMetrics>(join(killedDir, 'metrics.jsonl'));
+  assert.ok(before.length >= 6 && before.length < 10, `killed after ${before.length} steps`);
+
+  const resumed = await runCli('--json', 'train', '--resume', killedDir);
+  assert.equal(resumed.code, 0, resumed.message);
+  const a = readJsonl<StepMetrics>(join(straightOut, 'smoke', 'metrics.jsonl'));
+  const b = readJsonl<StepMetrics>(join(killedDir, 'metrics.jsonl'));
+  assert.deepEqual(deterministic(b), deterministic(a));
+  // Same final weights and optimizer state, byte for byte.
+  const shaOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'checkpoints', 'step_000010', 'state.json'), 'utf8')) as { tensorsSha256: string }).tensorsSha256;
+  assert.equal(shaOf(killedDir), shaOf(join(straightOut, 'smoke')));
+  const finalEval = (dir: string) => JSON.parse(readFileSync(join(dir, 'eval', 'step_000010.json'), 'utf8')) as { accuracy: number; tasks: unknown };
+  assert.deepEqual(finalEval(killedDir).tasks, finalEval(join(straightOut, 'smoke')).tasks);
+  // Weights moved: the run was not trivially equal.
+  assert.ok(a.some((m) => Number(m.kl) > 0), 'no step moved the policy away from the reference');
+});
+
+test('SIGINT saves a checkpoint after the current step and exits with 130', async () => {
+  const out = tempDir();
+  const dir = join(out, 'smoke');
+  const child = spawn(process.execPath, [BIN, 'train', SMOKE, ...sets(out, 'train.steps=40', 'train.checkpointEvery=20')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  for (let waited = 0; readJsonl(join(dir, 'metrics.jsonl')).length < 2; waited += 10) {
+    if (waited > 120_000) throw new Error('the run never reached step 2');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  const metrics = readJsonl<StepMetrics>(join(dir, 'metrics.jsonl'));
+  const last = metrics[metrics.length - 1].step;
+  assert.ok(last < 40);
+  assert.equal(latestCheckpoint(join(dir, 'checkpoints'))?.checkpoint.step, last);
+  assert.match(stderr, /continue with `musketeers train --resume/);
+});
+
+test('non-finite steps are skipped and logged; repeated ones stop the run with the last good checkpoint intact', async () => {
+  const out = tempDir();
+  const once = await train({ config: config(out, 'train.steps=3', 'name=once'), faults: { nonFiniteSteps: [2] } });
+  const metrics = readJsonl<StepMetrics>(join(out, 'once', 'metrics.jsonl'));
+  assert.deepEqual(metrics.map((m) => m.skipped), [false, true, false]);
+  assert.equal(once.summary.skippedSteps, 1);
+
+  const warnings: string[] = [];
+  await assert.rejects(
+    train({ config: config(out, 'train.steps=6', 'train.checkpointEvery=1', 'train.maxBadSteps=3', 'name=stops'), faults: { nonFiniteSteps: [2, 3, 4] }, events: { warn: (m) => warnings.push(m) } }),
+    (error: unknown) => error instanceof TrainingError && /stopped at step 4: 3 consecutive steps had a non-finite loss.*last good checkpoint is .*step_000001/.test(error.message),
+  );
+  assert.equal(warnings.filter((w) => /non-finite loss or gradient/.test(w)).length, 3);
+  assert.equal(latestCheckpoint(join(out, 'stops', 'checkpoints'))?.checkpoint.step, 1);
+});
+
+test('no-experts baseline: same loop without router or prefix; a frozen policy without experts is refused', async () => {
+  const out = tempDir();
+  const r = await train({ config: config(out, 'method=no-experts', 'train.steps=2') });
+  assert.equal(r.summary.expertMass, undefined);
+  const metrics = readJsonl<StepMetrics>(join(out, 'smoke', 'metrics.jsonl'));
+  assert.ok(metrics.every((m) => !Object.keys(m).some((k) => k.startsWith('router/'))));
+  const ckpt = latestCheckpoint(join(out, 'smoke', 'checkpoints'))!.checkpoint;
+  assert.equal(ckpt.router.size, 0);
+  assert.ok(ckpt.policy.size > 0);
+
+  const frozen = await runCli('train', SMOKE, ...sets(tempDir(), 'method=no-experts', 'policy.mode=frozen'));
+  assert.equal(frozen.code, 1);
+  assert.match(frozen.message, /nothing to train/);
+});
+
+test('bad input: --resume of a non-run directory, a changed config, unknown expert names', async () => {
+  const notRun = await runCli('train', '--resume', tempDir());
+  assert.equal(notRun.code, 2);
+  assert.match(notRun.message, /no config\.yaml there, so it is not a run directory/);
+
+  const out = tempDir();
+  assert.equal((await runCli('train', SMOKE, ...sets(out, 'train.steps=2'))).code, 0);
+  const changed = await runCli('train', SMOKE, '--resume', join(out, 'smoke'), ...sets(out, 'train.steps=2', 'grpo.beta=0.5'));
+  assert.equal(changed.code, 1);
+  assert.match(changed.message, /different config than the one given; resume with the run's own config/);
+
+  const unknown = await runCli('train', SMOKE, ...sets(tempDir(), 'experts.models=[expert-a, nobody]'));
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.message, /experts\.models\.1 \(--set experts\.models=.*\): no world model is named 'nobody'; the world's experts are expert-a, expert-b/);
+});
