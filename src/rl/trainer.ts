@@ -406,6 +406,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           grad_norm: u((m) => m.gradNorm),
           learning_rate: lr,
           ...routingMetrics(conditioner.experts, conditioning.routing),
+          'tokens/prompt': rows.promptIds.reduce((a, r) => a + r.length, 0) + rows.promptIds.length * K,
+          'tokens/completion': rows.completionIds.reduce((a, r) => a + r.length, 0),
           'experts/cached': conditioning.cached,
           'time/experts': conditioning.expertSeconds,
           'time/rollout': tRollout,
