@@ -47,9 +47,9 @@ export function niceDomain(min: number, max: number, target = 5): { domain: [num
     min -= pad;
     max += pad;
   }
-  const { step } = niceTicks(min, max, target);
-  const lo = Math.floor(min / step + 1e-9) * step;
-  const hi = Math.ceil(max / step - 1e-9) * step;
+  const { step, decimals } = niceTicks(min, max, target);
+  const lo = Number((Math.floor(min / step + 1e-9) * step).toFixed(decimals));
+  const hi = Number((Math.ceil(max / step - 1e-9) * step).toFixed(decimals));
   return { domain: [lo, hi], ticks: niceTicks(lo, hi, target) };
 }
 
