@@ -384,7 +384,7 @@ function heatmapFigure(group: RunGroup, tasks: string[], experts: string[]): Fig
       rows.push('all tasks');
       values.push(experts.map((x) => mean(overall.map((e) => e.expertMass?.[x] ?? NaN))));
     }
-    subtitle = `last eval (step ${reports.map((e) => e.step).join(', ')}); ${seedNote(group)}`;
+    subtitle = `last eval (step ${[...new Set(reports.map((e) => e.step))].join(', ')}); ${seedNote(group)}`;
   } else {
     // No eval with attention: the last 10% of training steps.
     for (const t of [...tasks, null]) {

@@ -164,8 +164,8 @@ function cartesian(
   const sy = linearScale(yDomain, [top + ph, top]);
   const clipId = `clip${++clipCounter}`;
   const parts: string[] = [];
-  parts.push(el('defs', {}, el('clipPath', { id: clipId }, el('rect', { x: left, y: top - 1, width: pw, height: ph + 2 }))));
-  // Grid.
+  parts.push(el('defs', {}, el('clipPath', { id: clipId }, el('rect', { x: left - 6, y: top - 6, width: pw + 12, height: ph + 12 }))));
+  // Grid. The clip leaves a few pixels around the plot so lines and markers on the domain edge stay whole.
   const grid: string[] = [];
   for (const v of yTicks.values) grid.push(el('line', { x1: left, x2: left + pw, y1: sy(v), y2: sy(v), stroke: GRID_COLOR, 'stroke-width': 1 }));
   for (const v of xTicks.values) grid.push(el('line', { x1: sx(v), x2: sx(v), y1: top, y2: top + ph, stroke: GRID_COLOR, 'stroke-width': 1 }));

@@ -2,7 +2,8 @@
 // and a perceptually uniform sequential map for heatmaps.
 
 /** Ten categorical colours, chosen to stay distinguishable for common colour-vision deficiencies. */
-export const CATEGORICAL = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#7f7f7f', '#f0e442', '#8c564b', '#000000'];
+// Okabe-Ito hues (yellow darkened to read on white), plus grey, brown and purple; black is left for totals.
+export const CATEGORICAL = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#7f7f7f', '#b8a000', '#8c564b', '#6a3d9a'];
 
 export function seriesColor(i: number): string {
   return CATEGORICAL[((i % CATEGORICAL.length) + CATEGORICAL.length) % CATEGORICAL.length];
