@@ -222,6 +222,10 @@ const grpoSchema = z
       .default('token-mean')
       .describe('Loss over tokens: `token-mean` (DAPO; TRL default), `seq-mean-token-mean` (original GRPO), `dr-grpo` (sum / (rows * maxNewTokens)).'),
     formatRewardWeight: z.number().min(0).default(0).describe('Weight of the format reward (1 when the completion holds an answer tag) added to the task score.'),
+    stopAtAnswer: z
+      .boolean()
+      .default(true)
+      .describe('End a completion (rollouts and evaluation) once it closes the answer tag, e.g. `</answer>`: the verifier reads the answer there, and nothing after it is trained on.'),
   })
   .strict();
 

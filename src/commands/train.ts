@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 
+import { plotRuns } from '../analysis/plots.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { InterruptedError, UsageError } from '../errors.js';
@@ -20,6 +21,8 @@ export interface TrainCommandOptions {
   set: string[];
   resume?: string;
   runDir?: string;
+  /** commander's --no-plots */
+  plots: boolean;
 }
 
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(0)}%`);
@@ -87,6 +90,14 @@ export async function runTrain(file: string | undefined, opts: TrainCommandOptio
       },
     });
     bar?.stop();
+    if (opts.plots !== false && result.summary.completedSteps > 0) {
+      try {
+        const plotted = await plotRuns([result.summary.runDir], { onWarning: (m) => log.warn(m) });
+        log.info({ dir: plotted.outDir, files: plotted.files.length }, `plots: ${plotted.files.length} files in ${plotted.outDir}`);
+      } catch (error) {
+        log.warn(`plots could not be written (${(error as Error).message}); the run itself is complete: \`musketeers plot ${result.summary.runDir}\` retries`);
+      }
+    }
     if (result.interrupted) {
       throw new InterruptedError(`interrupted after step ${result.summary.completedSteps}; checkpoint ${result.summary.lastCheckpoint}; continue with \`musketeers train --resume ${result.summary.runDir}\``);
     }
@@ -120,13 +131,14 @@ export function registerTrainCommand(program: Command, ctx: CommandContext): voi
     .option('--set <key.path=value>', 'override a config key, repeatable', collect, [])
     .option('--resume <run-dir>', 'continue a run from its newest valid checkpoint (killed runs repeat the same numbers)')
     .option('--run-dir <dir>', 'where the run is written (default <outputDir>/<name>)')
+    .option('--no-plots', 'do not write plots/ at the end (`musketeers plot RUN_DIR` writes them later)')
     .addHelpText(
       'after',
       `
 The run directory holds config.yaml (resolved), run.json, metrics.jsonl (one line per step: reward,
 accuracy, kl, clip_ratio, entropy, router/entropy, router/expert_mass/<expert>, time/<phase>, ...),
 samples.jsonl, eval/step_NNNNNN.json (held-out accuracy; step 0 = the starting policy),
-checkpoints/step_NNNNNN/ and summary.json.
+checkpoints/step_NNNNNN/, summary.json and plots/ (PNG and SVG; see musketeers plot).
 
 Ctrl-C saves a checkpoint after the current step and exits with code 130; resume with --resume.
 

@@ -38,6 +38,8 @@ export interface EvalReport {
 export interface EvalOptions {
   maxNewTokens: number;
   batchSize: number;
+  /** Decoding of a row ends once its text contains one of these. */
+  stopStrings?: string[];
 }
 
 function massRecord(experts: readonly string[], routing: readonly RoutingRecord[]): { expertMass?: Record<string, number>; routerEntropy?: number } {
@@ -73,7 +75,7 @@ export async function evaluateHeldOut(
       try {
         routing.push(...conditioning.routing);
         const promptIds = batch.map((e) => [bos, ...tokenizer.encode(formatPrompt(conditioner.format, e))]);
-        const generated = await policy.generate({ prefixEmbeds: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0 });
+        const generated = await policy.generate({ prefixEmbeds: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0, stopStrings: options.stopStrings, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) });
         generated.tokens.forEach((ids, k) => {
           const answer = extractAnswer(tokenizer.decode(ids, { skipSpecial: true }), conditioner.format.answerTag);
           if (answer !== null) formatted++;

@@ -41,6 +41,8 @@ export interface RolloutOptions extends RewardOptions {
   temperature: number;
   topP: number;
   seed: number;
+  /** A completion ends once its text contains one of these (e.g. `</answer>`). */
+  stopStrings?: string[];
 }
 
 export interface Rollout extends RewardBreakdown {
@@ -86,6 +88,8 @@ export async function sampleCompletions(
       eosId: tokenizer.eosId,
       padId: tokenizer.padId,
       seed: options.seed,
+      stopStrings: options.stopStrings,
+      decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }),
     });
     return result.tokens.map((ids, r) => ({
       promptIndex: rows[r],

@@ -305,7 +305,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     mkdirSync(paths.eval, { recursive: true });
     events.onReady?.({ runDir, startStep, steps: T, backend, experts: pool?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
 
-    const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32 };
+    const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];
+    const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32, stopStrings };
     const runEval = async (step: number): Promise<EvalReport> => {
       const report = await evaluateHeldOut(step, policy.decoder, tokenizer, conditioner, registry, heldOut, evalOptions);
       writeFileAtomic(join(paths.eval, `${stepName(step)}.json`), `${JSON.stringify(report, null, 2)}\n`);
@@ -366,6 +367,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           temperature: config.grpo.temperature,
           topP: config.grpo.topP,
           seed: config.seed * 1_000_003 + step,
+          stopStrings,
         });
         const t2 = performance.now();
         // ---- rewards -> group-relative advantages [R]

@@ -47,7 +47,9 @@ test('a smoke run writes the run directory contract and a summary', async () => 
   const dir = join(out, 'smoke');
   assert.equal(summary.runDir, dir);
   assert.equal(summary.completedSteps, 4);
-  for (const f of ['config.yaml', 'run.json', 'metrics.jsonl', 'samples.jsonl', 'summary.json', 'eval/step_000000.json', 'eval/step_000004.json']) assert.ok(existsSync(join(dir, f)), f);
+  for (const f of ['config.yaml', 'run.json', 'metrics.jsonl', 'samples.jsonl', 'summary.json', 'eval/step_000000.json', 'eval/step_000004.json', 'plots/reward.png', 'plots/reward.svg', 'plots/analysis.json']) {
+    assert.ok(existsSync(join(dir, f)), f);
+  }
   assert.deepEqual(readdirSync(join(dir, 'checkpoints')), ['step_000002', 'step_000004']);
   // The saved config is the resolved config: loading it gives the same config (same hash).
   assert.equal(configHash(loadConfig(join(dir, 'config.yaml')).config), configHash(config(out)));
@@ -179,4 +181,20 @@ test('bad input: --resume of a non-run directory, a changed config, unknown expe
   const unknown = await runCli('train', SMOKE, ...sets(tempDir(), 'experts.models=[expert-a, nobody]'));
   assert.equal(unknown.code, 2);
   assert.match(unknown.message, /experts\.models\.1 \(--set experts\.models=.*\): no world model is named 'nobody'; the world's experts are expert-a, expert-b/);
+});
+
+test('variants: token-sequence pooling; full policy with mu = 2 inner steps and a latent self-attention block', async () => {
+  const out = tempDir();
+  const tokens = await train({ config: config(out, 'experts.pooling=tokens', 'train.steps=2', 'name=tokens') });
+  assert.equal(tokens.summary.completedSteps, 2);
+  const mass = readJsonl<StepMetrics>(join(out, 'tokens', 'metrics.jsonl')).map((m) => Number(m['router/expert_mass/expert-a']) + Number(m['router/expert_mass/expert-b']));
+  for (const m of mass) assert.ok(Math.abs(m - 1) < 1e-5);
+
+  const full = await train({ config: config(out, 'policy.mode=full', 'grpo.iterations=2', 'router.selfAttentionBlocks=1', 'train.steps=2', 'name=full') });
+  assert.equal(full.summary.completedSteps, 2);
+  const ckpt = latestCheckpoint(join(out, 'full', 'checkpoints'))!.checkpoint;
+  assert.ok(ckpt.policy.has('model.embed_tokens.weight'));
+  assert.ok([...ckpt.router.keys()].some((k) => k.startsWith('self.0.')));
+  // Two optimizer steps per training step.
+  assert.equal(ckpt.optimizer.step, 4);
 });
