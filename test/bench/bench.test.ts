@@ -8,18 +8,20 @@ import { test } from 'node:test';
 
 import type { BenchSectionDef } from '../../bench/common.js';
 import { benchDecoders } from '../../bench/decoder.js';
+import { benchGrpo } from '../../bench/grpo.js';
 import { benchExtract, extractionFlops, matrixParams } from '../../bench/extract.js';
 import { benchMatmul } from '../../bench/matmul.js';
 import { loadSections, parseArgs, runBench } from '../../bench/run.js';
 import { decoderConfig } from '../../src/models/decoder-config.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const NAMES = ['matmul', 'extract', 'decoder'];
+const NAMES = ['matmul', 'extract', 'decoder', 'grpo'];
 
 test('arguments: sections, quick, out, json; unknown or empty ones are errors', () => {
   assert.deepEqual(parseArgs([], NAMES), { only: NAMES, quick: false, out: 'bench-results', json: false });
   assert.deepEqual(parseArgs(['--only', 'matmul,decoder', '--quick', '--out', 'x', '--json'], NAMES), { only: ['matmul', 'decoder'], quick: true, out: 'x', json: true });
-  assert.throws(() => parseArgs(['--only', 'gpu'], NAMES), /unknown section gpu; sections: matmul, extract, decoder/);
+  assert.throws(() => parseArgs(['--only', 'gpu'], NAMES), /unknown section gpu; sections: matmul, extract, decoder, grpo/);
   assert.throws(() => parseArgs(['--fast'], NAMES), /unknown argument --fast/);
   assert.throws(() => parseArgs(['--out'], NAMES), /--out needs a value/);
   assert.throws(() => parseArgs(['--only', ','], NAMES), /names no section/);
@@ -52,7 +54,7 @@ function assertPositive(value: unknown, what: string): void {
   assert.ok(typeof value === 'number' && Number.isFinite(value) && value > 0, `${what} = ${String(value)} should be a positive finite number`);
 }
 
-test('all three sections at tiny sizes: table and JSON with positive, finite rates', async () => {
+test('all four sections at tiny sizes: table and JSON with positive, finite rates', async () => {
   const sections: BenchSectionDef[] = [
     { name: 'matmul', order: 10, description: 'tiny', run: (ctx) => benchMatmul(ctx, { sizes: [64, 1024], repeats: () => 2 }) },
     { name: 'extract', order: 20, description: 'tiny', run: (ctx) => benchExtract(ctx, { prompts: 6, experts: ['expert-sums', 'expert-counting'], batchSizes: [1, 4], repeats: 1, warmup: 1, corpusItemsPerTask: 10 }) },
@@ -62,6 +64,8 @@ test('all three sections at tiny sizes: table and JSON with positive, finite rat
       description: 'tiny',
       run: (ctx) => benchDecoders(ctx, { backends: ['wasm', 'cpu', 'tfjs-node-gpu'], models: ['policy'], shape: () => ({ batch: 1, seq: 6 }), repeats: 1, warmup: 0 }),
     },
+    // The smoke config's sizes, on a stand-in world built in a temporary directory (smoke's world dir is not built).
+    { name: 'grpo', order: 40, description: 'tiny', run: (ctx) => benchGrpo(ctx, { configPath: join(REPO_ROOT, 'configs', 'smoke.yaml'), steps: 1, overrides: [`world.dir=${join(tempDir(), 'nowhere')}`] }) },
   ];
   const out = tempDir();
   let printed = '';
@@ -112,6 +116,17 @@ test('all three sections at tiny sizes: table and JSON with positive, finite rat
   for (const r of dec.slice(0, 2)) for (const k of ['sampleTokensPerSec', 'forwardTokensPerSec', 'forwardBackwardTokensPerSec']) assertPositive(r[k], `${r.backend} ${k}`);
   assert.equal(dec[2].available, false);
   assert.match(dec[2].reason, /tfjs-node-gpu/);
+
+  // GRPO step: every phase timed, shares and token rates consistent.
+  const grpo = saved.sections.grpo.records;
+  assert.deepEqual(grpo.map((r: { phase: string }) => r.phase), ['experts', 'rollout', 'reward', 'reference', 'backward', 'update', 'step']);
+  for (const r of grpo.slice(0, 6)) assert.ok(r.seconds >= 0 && r.share >= 0 && r.share <= 1, `${r.phase}: ${r.seconds} s, share ${r.share}`);
+  for (const phase of ['rollout', 'backward']) assertPositive(grpo.find((r: { phase: string }) => r.phase === phase).tokensPerSec, `grpo ${phase} tokens/s`);
+  const step = grpo[6];
+  assert.equal(step.rows, 2 * 4);
+  assert.equal(step.standInWorld, true);
+  assertPositive(step.peakRssBytes, 'peak RSS');
+  assert.ok(grpo.slice(0, 6).reduce((a: number, r: { seconds: number }) => a + r.seconds, 0) <= step.seconds * 1.001);
 
   // The printed tables.
   assert.match(printed, /ONNX Runtime MatMul/);
