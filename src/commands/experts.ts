@@ -85,7 +85,7 @@ export function formatBuildSummary(summary: BuildSummary): string {
     const e = m.card.heldOut.find((x) => x.task === t);
     return e ? `${pct(e.accuracy)} ${e.answerNll.toFixed(2)}` : '-';
   };
-  const rows = summary.models.map((m) => [m.card.name, m.card.role, ...tasks.map((t) => cell(m, t)), m.skipped ? 'cached' : `${m.card.training.seconds.toFixed(0)} s`]);
+  const rows = summary.models.map((m) => [m.card.name, m.card.role, ...tasks.map((t) => cell(m, t)), m.skipped ? 'cached' : `${m.card.training.seconds.toFixed(0)} s (cpu ${(m.card.training.cpuSeconds ?? 0).toFixed(0)} s)`]);
   const baseline = (t: string) => summary.baselines.find((b) => b.task === t);
   rows.push(['constant answer', 'base', ...tasks.map((t) => {
     const b = baseline(t);

@@ -24,7 +24,7 @@ import { VERSION } from '../version.js';
 import { constantBaselines, type ConstantBaseline } from './baseline.js';
 import { heldOutByTask, sftItems } from './data.js';
 import { evaluateTask, type TaskEvaluation } from './evaluate.js';
-import { formatPrompt, formatTarget, type PromptFormat } from './format.js';
+import { formatPrompt, formatTarget, referenceAnswer, type PromptFormat } from './format.js';
 import { trainSft, type SftCheckpoint, type SftExample } from './sft.js';
 
 export type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
@@ -52,7 +52,10 @@ export interface ModelCard {
     /** Mean loss over each tenth of training (the loss curve, summarised). */
     lossCurve: number[];
     skippedSteps: number;
+    /** Wall-clock seconds of the whole model build (data, training, evaluation, export). */
     seconds: number;
+    /** CPU seconds of the same (user + system of the building process): what the build costs on an idle machine. */
+    cpuSeconds: number;
     backend: string;
     seed: number;
   };
@@ -152,6 +155,7 @@ function loadCheckpoint(dir: string, hash: string): SftCheckpoint | undefined {
 
 export async function buildModel(config: MusketeersConfig, model: WorldModel, index: number, registry: TaskRegistry, backend: string, events: BuildEvents): Promise<ModelCard> {
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const dir = modelDir(config, model.name);
   const partial = join(dir, '.partial');
   const hash = modelConfigHash(config, model);
@@ -234,6 +238,7 @@ export async function buildModel(config: MusketeersConfig, model: WorldModel, in
         lossCurve: lossCurve(result.losses, 10),
         skippedSteps: result.skippedSteps,
         seconds: (performance.now() - started) / 1000,
+        cpuSeconds: cpuSecondsSince(cpuStarted),
         backend,
         seed: config.seed,
       },
@@ -251,6 +256,11 @@ export async function buildModel(config: MusketeersConfig, model: WorldModel, in
   }
 }
 
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
+
 /** Mean loss of each of `parts` consecutive slices of the run, rounded to 4 decimals. */
 function lossCurve(losses: number[], parts: number): number[] {
   const n = Math.min(parts, losses.length);
@@ -264,10 +274,17 @@ function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 }
 
-/** Rough relative cost of training a model, to start the longest builds first when building in parallel. */
-function estimatedCost(model: WorldModel): number {
+/**
+ * Rough relative cost of building a model, to start the longest builds first when building in
+ * parallel: tokens trained (characters of a few items of its mixture, about 3 per BPE token) times
+ * layers. At these widths the time per token barely depends on the width (measured on wasm).
+ */
+function estimatedCost(config: MusketeersConfig, registry: TaskRegistry, model: WorldModel): number {
+  const items = sftItems(config, registry, model, 0, 24, new Set());
+  const chars = mean(items.map((e) => e.question.length + referenceAnswer(e).length + 20));
   const a = model.architecture;
-  return model.train.steps * model.train.batchSize * a.numLayers * a.hiddenSize * (a.hiddenSize + (a.intermediateSize ?? 4 * a.hiddenSize)) * (model.tokenizer.kind === 'char' ? 3 : 1);
+  const tokens = model.tokenizer.kind === 'char' ? chars : chars / 3;
+  return model.train.steps * model.train.batchSize * tokens * a.numLayers;
 }
 
 /** Messages of the build worker (`worker.ts`) to its parent. */
@@ -351,7 +368,8 @@ export async function buildWorld(config: MusketeersConfig, options: BuildOptions
     }
   } else {
     // Longest first onto whichever worker frees up: the finish time is close to the best split.
-    const queue = [...todo].sort((a, b) => estimatedCost(b) - estimatedCost(a));
+    const cost = new Map(todo.map((m) => [m.name, estimatedCost(config, registry, m)]));
+    const queue = [...todo].sort((a, b) => cost.get(b.name)! - cost.get(a.name)!);
     const children = new Set<ReturnType<typeof fork>>();
     const lane = async () => {
       for (let model = queue.shift(); model; model = queue.shift()) {
