@@ -85,6 +85,10 @@ test('bad input: no world section, unknown --only, prompts longer than the model
   const long = await runCli('experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--set', 'world.models.0.architecture.maxPositionEmbeddings=20', '--only', 'expert-a');
   assert.equal(long.code, 1);
   assert.match(long.message, /world model 'expert-a': a chain_sum item is \d+ tokens .* maxPositionEmbeddings is 20/);
+  // The same failure inside a parallel build's child process: reported the same way, the build stops.
+  const parallel = await runCli('experts', 'build', SMOKE, '--set', `world.dir=${join(tempDir(), 'world')}`, '--set', 'world.models.0.architecture.maxPositionEmbeddings=20', '--jobs', '2');
+  assert.equal(parallel.code, 1);
+  assert.match(parallel.message, /world model 'expert-a': a chain_sum item is \d+ tokens .* maxPositionEmbeddings is 20/);
 });
 
 test('a build killed with SIGKILL resumes from its checkpoint and ends where an uninterrupted build ends', async () => {
