@@ -1,6 +1,7 @@
 // `musketeers experts inspect MODEL.onnx`: what an expert model offers the router.
 
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 import type { Command } from 'commander';
 
@@ -18,6 +19,8 @@ export interface BuildCommandOptions {
   set: string[];
   only: string[];
   force?: boolean;
+  /** Models built at once (child processes); default: the number of CPU cores. */
+  jobs?: number;
 }
 
 /** `experts build`: validate, build with progress, return the summary (printing is the caller's). */
@@ -28,51 +31,74 @@ export async function runExpertsBuild(file: string, opts: BuildCommandOptions, c
   }
   const names = config.world.models.map((m) => m.name);
   for (const n of opts.only) if (!names.includes(n)) throw new UsageError(`--only ${n}: no such world model; the config defines ${names.join(', ')}`);
-  const bar = ctx.showProgress
-    ? new cliProgress.SingleBar({ format: ' {model} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+  const multibar = ctx.showProgress
+    ? new cliProgress.MultiBar({ format: ' {model} |{bar}| {value}/{total} steps | loss {loss} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
     : undefined;
-  let lastLogged = 0;
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const lastLogged = new Map<string, number>();
   try {
     return await buildWorld(config, {
       only: opts.only,
       force: opts.force,
+      jobs: opts.jobs ?? availableParallelism(),
       events: {
         onModelStart: (m, k, n) => {
-          lastLogged = 0;
+          lastLogged.set(m.name, 0);
           ctx.logger.info({ model: m.name, role: m.role, index: k + 1, of: n }, `building ${m.name} (${k + 1}/${n})`);
-          bar?.start(m.train.steps, 0, { model: m.name.padEnd(18), loss: '-' });
         },
         onResume: (m, step) => ctx.logger.info({ model: m.name, step }, `${m.name}: resuming from checkpoint at step ${step}`),
         onStep: (m, step, steps, loss) => {
-          bar?.update(step, { loss: loss.toFixed(3) });
+          if (multibar) {
+            let bar = bars.get(m.name);
+            if (!bar) {
+              bar = multibar.create(steps, 0, { model: m.name.padEnd(18), loss: '-' });
+              bars.set(m.name, bar);
+            }
+            bar.update(step, { loss: loss.toFixed(3) });
+          }
           ctx.logger.debug({ model: m.name, step, steps, loss }, 'sft step');
-          if (!bar && (step - lastLogged >= Math.ceil(steps / 5) || step === steps)) {
-            lastLogged = step;
+          if (!multibar && (step - (lastLogged.get(m.name) ?? 0) >= Math.ceil(steps / 5) || step === steps)) {
+            lastLogged.set(m.name, step);
             ctx.logger.info({ model: m.name, step, steps, loss }, `${m.name}: step ${step}/${steps} loss ${loss.toFixed(3)}`);
           }
         },
         onModelDone: (card, skipped) => {
-          bar?.stop();
+          const bar = bars.get(card.name);
+          if (bar) {
+            multibar?.remove(bar);
+            bars.delete(card.name);
+          }
           ctx.logger.info({ model: card.name, skipped, seconds: card.training.seconds }, skipped ? `${card.name}: up to date, skipped` : `${card.name}: built in ${card.training.seconds.toFixed(1)} s`);
         },
       },
     });
   } finally {
-    bar?.stop();
+    multibar?.stop();
   }
 }
 
-/** The specialisation matrix: held-out accuracy (and answer NLL) of every model on every task. */
+/** The specialisation matrix: held-out accuracy (and answer NLL) of every model on every task, under the constant-answer baseline. */
 export function formatBuildSummary(summary: BuildSummary): string {
   const tasks = [...new Set(summary.models.flatMap((m) => m.card.heldOut.map((e) => e.task)))];
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   const cell = (m: BuildSummary['models'][number], t: string) => {
     const e = m.card.heldOut.find((x) => x.task === t);
-    return e ? `${(100 * e.accuracy).toFixed(0)}% ${e.answerNll.toFixed(2)}` : '-';
+    return e ? `${pct(e.accuracy)} ${e.answerNll.toFixed(2)}` : '-';
   };
-  const rows = summary.models.map((m) => [m.card.name, m.card.role, ...tasks.map((t) => cell(m, t)), m.skipped ? 'cached' : `${m.card.training.seconds.toFixed(0)} s`]);
+  const rows = summary.models.map((m) => [m.card.name, m.card.role, ...tasks.map((t) => cell(m, t)), m.skipped ? 'cached' : `${m.card.training.seconds.toFixed(0)} s (cpu ${(m.card.training.cpuSeconds ?? 0).toFixed(0)} s)`]);
+  const baseline = (t: string) => summary.baselines.find((b) => b.task === t);
+  rows.push(['constant answer', 'base', ...tasks.map((t) => {
+    const b = baseline(t);
+    return b ? pct(b.accuracy) : '-';
+  }), '']);
+  const items = tasks.map((t) => `${t} ${summary.models[0]?.card.heldOut.find((e) => e.task === t)?.items ?? 0}`).join(', ');
+  const shorten = (a: string) => (a.length > 24 ? `${a.slice(0, 21)}...` : a);
+  const constants = summary.baselines.map((b) => `${b.task} ${JSON.stringify(shorten(b.answer))}`).join(', ');
   return [
-    `Held-out accuracy and answer NLL (nats/token) per task; models in ${summary.dir} (backend ${summary.backend}, ${summary.seconds.toFixed(0)} s):`,
+    `Held-out accuracy and answer NLL (nats/token) per task; models in ${summary.dir} (backend ${summary.backend}, ${summary.jobs} job${summary.jobs === 1 ? '' : 's'}, ${summary.seconds.toFixed(0)} s):`,
     renderTable(['model', 'role', ...tasks, 'time'], rows),
+    `Held-out items per task: ${items}.`,
+    `"constant answer": accuracy of always giving the best fixed answer (chosen on the RL training items): ${constants}.`,
   ].join('\n');
 }
 
@@ -85,12 +111,19 @@ export function registerExpertsCommands(program: Command, ctx: CommandContext): 
     .option('--set <key.path=value>', 'override a config key, repeatable', collect, [])
     .option('--only <name>', 'build only this model, repeatable', collect, [])
     .option('--force', 'rebuild models that are already built')
+    .option('--jobs <n>', 'models trained at once, one child process each (default: CPU cores)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--jobs ${v}: give a whole number of at least 1`);
+      return n;
+    })
     .addHelpText(
       'after',
       `
 Each model is written to <world.dir>/<name>/: model.onnx, tokenizer.json, weights.safetensors, model.json.
 A finished model whose config is unchanged is skipped; a killed build resumes from <name>/.partial/.
-The closing table is the specialisation matrix: held-out accuracy and answer NLL per task.
+Models are trained in parallel child processes (--jobs, default: CPU cores); results do not depend on it.
+The closing table is the specialisation matrix: held-out accuracy and answer NLL per task, and the
+accuracy of the best constant answer per task (a model's accuracy means something only above it).
 
 Examples:
   $ musketeers experts build configs/quickstart.yaml

@@ -4,6 +4,7 @@
 // matching config hash marks a finished model, so a rebuild skips it). Training checkpoints go to
 // `<name>/.partial/` so a killed build resumes where it stopped.
 
+import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,15 +21,16 @@ import { buildCharTokenizer, projectTokenizer, saveTokenizer, trainBpeTokenizer 
 import type { HfTokenizerJson } from '../models/tokenizer/format.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
+import { constantBaselines, type ConstantBaseline } from './baseline.js';
 import { heldOutByTask, sftItems } from './data.js';
 import { evaluateTask, type TaskEvaluation } from './evaluate.js';
-import { formatPrompt, formatTarget, type PromptFormat } from './format.js';
+import { formatPrompt, formatTarget, referenceAnswer, type PromptFormat } from './format.js';
 import { trainSft, type SftCheckpoint, type SftExample } from './sft.js';
 
 export type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
 
 /** Bump when the meaning of a build changes (format, data, trainer), so old builds are redone. */
-const BUILD_FORMAT = 1;
+const BUILD_FORMAT = 2;
 
 export interface ModelCard {
   name: string;
@@ -50,11 +52,16 @@ export interface ModelCard {
     /** Mean loss over each tenth of training (the loss curve, summarised). */
     lossCurve: number[];
     skippedSteps: number;
+    /** Wall-clock seconds of the whole model build (data, training, evaluation, export). */
     seconds: number;
+    /** CPU seconds of the same (user + system of the building process): what the build costs on an idle machine. */
+    cpuSeconds: number;
     backend: string;
     seed: number;
   };
   heldOut: TaskEvaluation[];
+  /** Per task: the accuracy of always giving the best constant answer on the same held-out items. */
+  baselines: ConstantBaseline[];
   format: PromptFormat;
   packageVersion: string;
   builtAt: string;
@@ -72,12 +79,20 @@ export interface BuildOptions {
   force?: boolean;
   registry?: TaskRegistry;
   events?: BuildEvents;
+  /**
+   * Models trained at once, each in its own child process (tfjs wasm uses one core per process).
+   * 1 (the default) builds in this process, one model after another. A custom `registry` forces 1.
+   */
+  jobs?: number;
 }
 
 export interface BuildSummary {
   dir: string;
   backend: string;
   models: { card: ModelCard; skipped: boolean }[];
+  /** Constant-answer baseline per task on the held-out items every model is evaluated on. */
+  baselines: ConstantBaseline[];
+  jobs: number;
   seconds: number;
 }
 
@@ -138,8 +153,9 @@ function loadCheckpoint(dir: string, hash: string): SftCheckpoint | undefined {
   };
 }
 
-async function buildModel(config: MusketeersConfig, model: WorldModel, index: number, registry: TaskRegistry, backend: string, events: BuildEvents): Promise<ModelCard> {
+export async function buildModel(config: MusketeersConfig, model: WorldModel, index: number, registry: TaskRegistry, backend: string, events: BuildEvents): Promise<ModelCard> {
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const dir = modelDir(config, model.name);
   const partial = join(dir, '.partial');
   const hash = modelConfigHash(config, model);
@@ -222,10 +238,12 @@ async function buildModel(config: MusketeersConfig, model: WorldModel, index: nu
         lossCurve: lossCurve(result.losses, 10),
         skippedSteps: result.skippedSteps,
         seconds: (performance.now() - started) / 1000,
+        cpuSeconds: cpuSecondsSince(cpuStarted),
         backend,
         seed: config.seed,
       },
       heldOut: evaluations,
+      baselines: constantBaselines(config, registry, heldOut.byTask),
       format,
       packageVersion: VERSION,
       builtAt: new Date().toISOString(),
@@ -236,6 +254,11 @@ async function buildModel(config: MusketeersConfig, model: WorldModel, index: nu
   } finally {
     decoder.dispose();
   }
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
 }
 
 /** Mean loss of each of `parts` consecutive slices of the run, rounded to 4 decimals. */
@@ -251,6 +274,58 @@ function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 }
 
+/**
+ * Rough relative cost of building a model, to start the longest builds first when building in
+ * parallel: tokens trained (characters of a few items of its mixture, about 3 per BPE token) times
+ * layers. At these widths the time per token barely depends on the width (measured on wasm).
+ */
+function estimatedCost(config: MusketeersConfig, registry: TaskRegistry, model: WorldModel): number {
+  const items = sftItems(config, registry, model, 0, 24, new Set());
+  const chars = mean(items.map((e) => e.question.length + referenceAnswer(e).length + 20));
+  const a = model.architecture;
+  const tokens = model.tokenizer.kind === 'char' ? chars : chars / 3;
+  return model.train.steps * model.train.batchSize * tokens * a.numLayers;
+}
+
+/** Messages of the build worker (`worker.ts`) to its parent. */
+export type WorkerMessage =
+  | { type: 'step'; step: number; steps: number; loss: number }
+  | { type: 'resume'; step: number }
+  | { type: 'done'; card: ModelCard }
+  | { type: 'error'; message: string; stack?: string };
+
+/** Build one model in a child process (same code, same seeds: the same card as an in-process build). */
+function buildInChild(config: MusketeersConfig, model: WorldModel, index: number, backend: string, events: BuildEvents, children: Set<ReturnType<typeof fork>>): Promise<ModelCard> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL('./worker.js', import.meta.url), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    children.add(child);
+    // The child's own output (library notices) goes to stderr, never into the parent's --json stdout.
+    child.stdout?.pipe(process.stderr, { end: false });
+    child.stderr?.pipe(process.stderr, { end: false });
+    let settled = false;
+    const finish = (error: Error | undefined, card?: ModelCard) => {
+      if (settled) return;
+      settled = true;
+      children.delete(child);
+      if (error) reject(error);
+      else resolve(card!);
+    };
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'step') events.onStep?.(model, m.step, m.steps, m.loss);
+      else if (m.type === 'resume') events.onResume?.(model, m.step);
+      else if (m.type === 'done') finish(undefined, m.card);
+      else if (m.type === 'error') {
+        const error = new Error(m.message);
+        if (m.stack) error.stack = m.stack;
+        finish(error);
+      }
+    });
+    child.on('error', (e) => finish(e));
+    child.on('exit', (code, signal) => finish(new Error(`building world model '${model.name}': worker process ended (${signal ?? `exit code ${code}`}) before finishing`)));
+    child.send({ config, index, backend });
+  });
+}
+
 /** Build (or skip, when finished with the same config) every world model. */
 export async function buildWorld(config: MusketeersConfig, options: BuildOptions = {}): Promise<BuildSummary> {
   const world = worldOf(config);
@@ -263,20 +338,57 @@ export async function buildWorld(config: MusketeersConfig, options: BuildOptions
   const selected = world.models.filter((m) => !options.only || options.only.length === 0 || options.only.includes(m.name));
   const started = performance.now();
   const backend = await selectBackend(world.backend as BackendRequest);
-  const models: BuildSummary['models'] = [];
-  for (const [k, model] of selected.entries()) {
-    events.onModelStart?.(model, k, selected.length);
+  const results = new Map<string, BuildSummary['models'][number]>();
+  const todo: WorldModel[] = [];
+  for (const model of selected) {
     const existing = readCard(modelDir(config, model.name));
     const complete = existing && existing.configHash === modelConfigHash(config, model) && ['model.onnx', 'tokenizer.json', 'weights.safetensors'].every((f) => existsSync(join(modelDir(config, model.name), f)));
-    if (complete && !options.force) {
-      models.push({ card: existing, skipped: true });
-      events.onModelDone?.(existing, true);
-      continue;
-    }
-    if (options.force) rmSync(join(modelDir(config, model.name), '.partial'), { recursive: true, force: true });
-    const card = await buildModel(config, model, world.models.indexOf(model), registry, backend, events);
-    models.push({ card, skipped: false });
-    events.onModelDone?.(card, false);
+    if (complete && !options.force) results.set(model.name, { card: existing, skipped: true });
+    else todo.push(model);
   }
-  return { dir: world.dir, backend, models, seconds: (performance.now() - started) / 1000 };
+  const jobs = Math.max(1, Math.min(options.jobs ?? 1, todo.length, options.registry && options.registry !== taskRegistry ? 1 : Infinity));
+  let startedCount = 0;
+  const start = (model: WorldModel) => {
+    events.onModelStart?.(model, startedCount++, selected.length);
+    if (options.force) rmSync(join(modelDir(config, model.name), '.partial'), { recursive: true, force: true });
+  };
+  for (const model of selected) {
+    const done = results.get(model.name);
+    if (done) {
+      start(model);
+      events.onModelDone?.(done.card, true);
+    }
+  }
+  if (jobs === 1) {
+    for (const model of todo) {
+      start(model);
+      const card = await buildModel(config, model, world.models.indexOf(model), registry, backend, events);
+      results.set(model.name, { card, skipped: false });
+      events.onModelDone?.(card, false);
+    }
+  } else {
+    // Longest first onto whichever worker frees up: the finish time is close to the best split.
+    const cost = new Map(todo.map((m) => [m.name, estimatedCost(config, registry, m)]));
+    const queue = [...todo].sort((a, b) => cost.get(b.name)! - cost.get(a.name)!);
+    const children = new Set<ReturnType<typeof fork>>();
+    const lane = async () => {
+      for (let model = queue.shift(); model; model = queue.shift()) {
+        start(model);
+        const card = await buildInChild(config, model, world.models.indexOf(model), backend, events, children);
+        results.set(model.name, { card, skipped: false });
+        events.onModelDone?.(card, false);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: jobs }, lane));
+    } catch (error) {
+      queue.length = 0;
+      for (const child of children) child.kill('SIGTERM');
+      throw error;
+    }
+  }
+  // The cards hold the baselines on their own held-out items; the summary's are on the largest such set.
+  const heldOut = heldOutByTask(config, registry, Math.max(...selected.map((m) => m.train.evalItemsPerTask)));
+  const models = selected.map((m) => results.get(m.name)!);
+  return { dir: world.dir, backend, models, baselines: constantBaselines(config, registry, heldOut.byTask), jobs, seconds: (performance.now() - started) / 1000 };
 }

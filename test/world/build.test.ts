@@ -15,15 +15,19 @@ const SMOKE = join(REPO_ROOT, 'configs', 'smoke.yaml');
 
 test('builds the smoke world, then skips, --only, --force, changed config', async () => {
   const dir = join(tempDir(), 'world');
-  const first = await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`);
+  const first = await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--jobs', '2');
   assert.equal(first.code, 0, first.message);
-  const summary = JSON.parse(first.stdout) as { models: { card: ModelCard; skipped: boolean }[] };
+  const summary = JSON.parse(first.stdout) as { models: { card: ModelCard; skipped: boolean }[]; baselines: ModelCard['baselines']; jobs: number };
   assert.deepEqual(summary.models.map((m) => [m.card.name, m.skipped]), [['expert-a', false], ['expert-b', false], ['policy', false]]);
+  assert.equal(summary.jobs, 2);
+  assert.deepEqual(summary.baselines.map((b) => b.task), ['chain_sum', 'letter_counting']);
+  for (const b of summary.baselines) assert.ok(b.items === 4 && b.accuracy >= 0 && b.accuracy <= 1 && typeof b.answer === 'string');
   for (const name of ['expert-a', 'expert-b', 'policy']) {
     for (const f of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'weights.safetensors', 'model.json']) assert.ok(existsSync(join(dir, name, f)), `${name}/${f}`);
     assert.equal(existsSync(join(dir, name, '.partial')), false);
     const card = JSON.parse(readFileSync(join(dir, name, 'model.json'), 'utf8')) as ModelCard;
     assert.deepEqual(card.heldOut.map((e) => e.task).sort(), ['chain_sum', 'letter_counting']);
+    assert.deepEqual(card.baselines, summary.baselines);
     for (const e of card.heldOut) assert.ok(e.items > 0 && e.accuracy >= 0 && e.accuracy <= 1 && e.answerNll > 0);
     assert.equal(card.training.steps, name === 'policy' ? 80 : 5);
     assert.ok(card.training.tokens > 0);
@@ -44,11 +48,25 @@ test('builds the smoke world, then skips, --only, --force, changed config', asyn
 
   const again = JSON.parse((await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`)).stdout);
   assert.deepEqual(again.models.map((m: { skipped: boolean }) => m.skipped), [true, true, true]);
+  assert.deepEqual(again.baselines, summary.baselines);
+  // The human table: one row per model, then the constant-answer baseline row and its answers.
+  const human = await runCli('experts', 'build', SMOKE, '--set', `world.dir=${dir}`);
+  assert.equal(human.code, 0, human.message);
+  assert.match(human.stdout, /^expert-a\s+expert\s+\d+% \d+\.\d\d\s+\d+% \d+\.\d\d\s+cached$/m);
+  assert.match(human.stdout, /^constant answer\s+base\s+\d+%\s+\d+%/m);
+  assert.match(human.stdout, /"constant answer": .*chain_sum ".*", letter_counting ".*"\./);
 
   const only = JSON.parse((await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--only', 'expert-b', '--force')).stdout);
   assert.deepEqual(only.models.map((m: { card: ModelCard; skipped: boolean }) => [m.card.name, m.skipped]), [['expert-b', false]]);
-  // Same config, same seed: the rebuilt weights are identical.
+  // Same config, same seed: the rebuilt weights are identical, whether built in a child process (the
+  // first build, --jobs 2) or in this process (a single model to build).
   assert.deepEqual(only.models[0].card.training.finalLoss, summary.models[1].card.training.finalLoss);
+  assert.deepEqual(only.models[0].card.heldOut, summary.models[1].card.heldOut);
+  const sequential = JSON.parse((await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${join(tempDir(), 'world')}`, '--jobs', '1')).stdout);
+  assert.equal(sequential.jobs, 1);
+  for (const [k, m] of sequential.models.entries()) {
+    assert.deepEqual([m.card.training.lossCurve, m.card.training.finalLoss, m.card.heldOut], [summary.models[k].card.training.lossCurve, summary.models[k].card.training.finalLoss, summary.models[k].card.heldOut]);
+  }
 
   const changed = JSON.parse((await runCli('--json', 'experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--set', 'world.models.0.train.steps=6')).stdout);
   assert.deepEqual(changed.models.map((m: { skipped: boolean }) => m.skipped), [false, true, true]);
@@ -67,6 +85,10 @@ test('bad input: no world section, unknown --only, prompts longer than the model
   const long = await runCli('experts', 'build', SMOKE, '--set', `world.dir=${dir}`, '--set', 'world.models.0.architecture.maxPositionEmbeddings=20', '--only', 'expert-a');
   assert.equal(long.code, 1);
   assert.match(long.message, /world model 'expert-a': a chain_sum item is \d+ tokens .* maxPositionEmbeddings is 20/);
+  // The same failure inside a parallel build's child process: reported the same way, the build stops.
+  const parallel = await runCli('experts', 'build', SMOKE, '--set', `world.dir=${join(tempDir(), 'world')}`, '--set', 'world.models.0.architecture.maxPositionEmbeddings=20', '--jobs', '2');
+  assert.equal(parallel.code, 1);
+  assert.match(parallel.message, /world model 'expert-a': a chain_sum item is \d+ tokens .* maxPositionEmbeddings is 20/);
 });
 
 test('a build killed with SIGKILL resumes from its checkpoint and ends where an uninterrupted build ends', async () => {
