@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { registerConfigCommands } from './commands/config.js';
+import { registerEvalCommand } from './commands/eval.js';
 import { registerExpertsCommands } from './commands/experts.js';
 import { registerPlotCommand } from './commands/plot.js';
 import { registerScoreCommand } from './commands/score.js';
@@ -53,6 +54,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   registerConfigCommands(program, ctx);
   registerExpertsCommands(program, ctx);
   registerTrainCommand(program, ctx);
+  registerEvalCommand(program, ctx);
   registerPlotCommand(program, ctx);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });

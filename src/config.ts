@@ -231,6 +231,12 @@ const grpoSchema = z
 
 const trainSchema = z
   .object({
+    seed: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('Seed of the training run (router and LoRA initialisation, prompt order, sampling); default the top-level seed. Varying it repeats a run on the same world and data (the world and the splits follow the top-level seed).'),
     steps: z.number().int().positive().default(500).describe('GRPO steps (paper: 500 on Reasoning Gym, 233 on GSM8K).'),
     promptsPerStep: z.number().int().positive().default(4).describe('Prompts per step; rollouts per step = promptsPerStep * groupSize (paper: effective batch 32).'),
     backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend of the policy and router: first that loads, or the named one.'),

@@ -127,6 +127,9 @@ export function loadRun(dirArg: string): RunData {
     if (isObject(config)) {
       if (typeof config.name === 'string') name = config.name;
       if (typeof config.seed === 'number' && Number.isInteger(config.seed)) seed = config.seed;
+      // The training seed (train.seed) overrides the world's seed for what varies between repeated runs.
+      const trainSeed = isObject(config.train) ? config.train.seed : undefined;
+      if (typeof trainSeed === 'number' && Number.isInteger(trainSeed)) seed = trainSeed;
       if (typeof config.method === 'string') method = config.method;
     }
   } else {

@@ -14,7 +14,8 @@ import { readSafetensors } from '../models/safetensors.js';
 import { loadTokenizer } from '../models/tokenizer/hf.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 import * as tf from '../models/tf.js';
-import type { RouterConfig } from '../router/perceiver.js';
+import type { PerceiverRouter, RouterConfig } from '../router/perceiver.js';
+import type { TrainCheckpoint } from './checkpoint.js';
 import { modelDir } from '../world/build.js';
 import type { ExpertSpec } from './expert-pool.js';
 
@@ -23,6 +24,11 @@ export interface PolicyFiles {
   dir: string;
   architecture: DecoderConfig;
   weights: DecoderWeights;
+}
+
+/** The seed of the training run: `train.seed`, else the top-level seed (which also made the world and splits). */
+export function trainingSeed(config: MusketeersConfig): number {
+  return config.train.seed ?? config.seed;
 }
 
 /** Name and directory of the policy the config trains. */
@@ -74,7 +80,7 @@ export function buildPolicy(config: MusketeersConfig, files: PolicyFiles, name =
   const full = config.policy.mode === 'full';
   const decoder = new TfDecoder(files.architecture, files.weights, { trainable: full, name });
   if (config.policy.mode === 'lora') {
-    decoder.attachLora({ ...config.policy.lora, seed: config.seed + 17 });
+    decoder.attachLora({ ...config.policy.lora, seed: trainingSeed(config) + 17 });
     return { decoder, params: decoder.loraVariables() };
   }
   if (full) return { decoder, params: decoder.variables() };
@@ -93,5 +99,12 @@ export function expertSpecs(config: MusketeersConfig): ExpertSpec[] {
 }
 
 export function routerConfig(config: MusketeersConfig, experts: string[], widths: number[], outputWidth: number): RouterConfig {
-  return { ...config.router, experts, expertWidths: widths, outputWidth, seed: config.seed + 29 };
+  return { ...config.router, experts, expertWidths: widths, outputWidth, seed: trainingSeed(config) + 29 };
+}
+
+/** Load a checkpoint's router and policy weights (as the policy mode stores them) into live models. */
+export function applyCheckpointWeights(config: MusketeersConfig, checkpoint: Pick<TrainCheckpoint, 'router' | 'policy'>, policy: TfDecoder, router: PerceiverRouter | undefined): void {
+  if (router) router.setWeights(new Map([...checkpoint.router]));
+  if (config.policy.mode === 'lora') policy.setLoraWeights(checkpoint.policy);
+  else if (config.policy.mode === 'full') policy.setWeights(checkpoint.policy);
 }

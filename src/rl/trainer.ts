@@ -39,7 +39,7 @@ import { groupAdvantages, type GrpoHyper } from './grpo.js';
 import { rolloutMetrics, routingMetrics } from './metrics.js';
 import { sampleCompletions, scoreCompletions, type Rollout } from './rollout.js';
 import { appendJsonl, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
-import { buildPolicy, expertSpecs, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig } from './setup.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig, trainingSeed } from './setup.js';
 import { completionLogProbs, grpoUpdate, type UpdateMetrics } from './update.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */
@@ -242,7 +242,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } catch (error) {
     throw new DataError(`data: ${(error as Error).message}`);
   }
-  const stream = new PromptStream(dataset, split.train, config.seed);
+  const seed = trainingSeed(config);
+  const stream = new PromptStream(dataset, split.train, seed);
   const heldOut = evalItems(dataset, config, split.eval);
 
   // ---- policy (+ reference), experts, router
@@ -288,9 +289,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       paths = runPaths(runDir);
       if (resumeFrom) {
         const c = resumeFrom.checkpoint;
-        router?.setWeights(new Map([...c.router]));
-        if (config.policy.mode === 'lora') policy.decoder.setLoraWeights(c.policy);
-        else if (config.policy.mode === 'full') policy.decoder.setWeights(c.policy);
+        applyCheckpointWeights(config, c, policy.decoder, router);
         optimizer.setState({ step: c.optimizer.step, m: checkedMoments(c.optimizer.m, params), v: checkedMoments(c.optimizer.v, params) });
         startStep = c.step;
         loop = { ...c.loop };
@@ -300,7 +299,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       for (const f of evalStepsAfter(paths.eval, startStep)) rmSync(join(paths.eval, f));
       events.info?.(resumeFrom ? `resuming ${runDir} from step ${startStep} (${resumeFrom.dir}); ${dropped} later metric line(s) dropped` : `no checkpoint in ${runDir}: starting it from step 0`);
     } else {
-      paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed: config.seed, backend, source: options.source });
+      paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed, backend, source: options.source });
     }
     mkdirSync(paths.eval, { recursive: true });
     events.onReady?.({ runDir, startStep, steps: T, backend, experts: pool?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
@@ -366,7 +365,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           maxNewTokens: config.grpo.maxNewTokens,
           temperature: config.grpo.temperature,
           topP: config.grpo.topP,
-          seed: config.seed * 1_000_003 + step,
+          seed: seed * 1_000_003 + step,
           stopStrings,
         });
         const t2 = performance.now();
@@ -461,7 +460,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const summary: RunSummary = {
       name: config.name,
       method: config.method,
-      seed: config.seed,
+      seed,
       runDir,
       steps: T,
       completedSteps,

@@ -198,3 +198,16 @@ test('variants: token-sequence pooling; full policy with mu = 2 inner steps and 
   // Two optimizer steps per training step.
   assert.equal(ckpt.optimizer.step, 4);
 });
+
+test('train.seed repeats a run on the same world: another seed, other samples; the world is not rebuilt', async () => {
+  const out = tempDir();
+  const built: string[] = [];
+  const a = await train({ config: config(out, 'train.steps=2', 'name=s1'), events: { world: { onModelDone: (card, skipped) => !skipped && built.push(card.name) } } });
+  const b = await train({ config: config(out, 'train.steps=2', 'name=s2', 'train.seed=99'), events: { world: { onModelDone: (card, skipped) => !skipped && built.push(card.name) } } });
+  assert.deepEqual(built, []);
+  assert.equal(a.summary.seed, 7);
+  assert.equal(b.summary.seed, 99);
+  assert.equal((JSON.parse(readFileSync(join(out, 's2', 'run.json'), 'utf8')) as { seed: number }).seed, 99);
+  const first = (name: string) => readJsonl<{ question: string }>(join(out, name, 'samples.jsonl')).map((s) => s.question);
+  assert.notDeepEqual(first('s2'), first('s1'));
+});
