@@ -61,7 +61,12 @@ export interface GroupAnalysis {
   finalEval: { step: number; accuracy: number; tasks: Record<string, number> } | null;
   /** Absent (null) for runs without router metrics (method no-experts). */
   entropyRewardSpearman: { overall: CorrelationSummary; perTask: Record<string, CorrelationSummary>; meanAcrossTasks: number | null } | null;
-  expertPreference: { perTask: Record<string, PreferenceDecomposition>; perExpert: Record<string, PreferenceDecomposition> } | null;
+  expertPreference: {
+    perTask: Record<string, PreferenceDecomposition>;
+    perExpert: Record<string, PreferenceDecomposition>;
+    /** From the held-out prompts' routing at each evaluation (absent when eval reports carry no per-prompt mass). */
+    acrossPrompts: Record<string, PreferenceDecomposition>;
+  } | null;
 }
 
 export interface AnalysisResult {
@@ -74,6 +79,8 @@ export const ANALYSIS_DEFINITIONS: Record<string, string> = {
     "Spearman's rank correlation (average ranks for ties) between router/entropy[/<task>] and reward[/<task>] over the training steps where both are logged, per run (seed); mean = mean over seeds with a defined ρ; meanAcrossTasks = mean of the per-task means.",
   'expertPreference.perTask':
     'Per task, the table of router/expert_mass/<task>/<expert> with rows = experts and columns = training-step windows (mean within each window) is decomposed as a two-way table: SS_total = SS_between-expert + SS_between-window + SS_residual. static = SS_between-expert / SS_total (a fixed preference for some experts, the same at every step); dynamic = (SS_between-window + SS_residual) / SS_total (how the preference changes over training). Fractions are averaged over seeds.',
+  'expertPreference.acrossPrompts':
+    'Per task, from the evaluation reports (the same held-out prompts at every evaluation, step 0 included): for each expert, the table of its attention mass with rows = prompts and columns = evaluation steps is decomposed as SS_total = SS_between-prompt + SS_between-step + SS_residual; the sums of squares are added over experts. static = SS_between-prompt / SS_total (prompt-specific preferences that hold throughout training); dynamic = SS_between-step / SS_total (change over training shared by all prompts); interaction = SS_residual / SS_total (prompt-specific change over training). Fractions are averaged over seeds.',
   'expertPreference.perExpert':
     'Per expert, the table of its mass router/expert_mass/<task>/<expert> with rows = tasks and columns = step windows (only windows where every task was seen): static = SS_between-task / SS_total (tasks differ in how much they use the expert, stably over training); dynamic = SS_between-window / SS_total (drift over training shared by all tasks); interaction = SS_residual / SS_total (task-specific changes over training).',
 };
@@ -138,6 +145,38 @@ function preferenceForExpert(group: RunGroup, expert: string, tasks: string[]): 
   };
 }
 
+function preferenceAcrossPrompts(group: RunGroup, task: string): PreferenceDecomposition {
+  const fractions: { s: number; d: number; i: number; w: number }[] = [];
+  for (const run of group.runs) {
+    const evals = run.evals.filter((e) => Array.isArray(e.tasks[task]?.promptMass) && e.tasks[task].promptMass!.length > 0);
+    if (evals.length < 2) continue;
+    const items = Math.min(...evals.map((e) => e.tasks[task].promptMass!.length));
+    const experts = Math.min(...evals.map((e) => Math.min(...e.tasks[task].promptMass!.map((row) => row.length))));
+    let total = 0;
+    let rows = 0;
+    let columns = 0;
+    let residual = 0;
+    for (let x = 0; x < experts; x++) {
+      // rows = prompts, columns = evaluation steps
+      const table = Array.from({ length: items }, (_, i) => evals.map((e) => e.tasks[task].promptMass![i][x]));
+      const d = twoWayVarianceDecomposition(table);
+      if (!Number.isFinite(d.ssTotal)) continue;
+      total += d.ssTotal;
+      rows += d.ssRows;
+      columns += d.ssColumns;
+      residual += d.ssResidual;
+    }
+    if (total > 0) fractions.push({ s: rows / total, d: columns / total, i: residual / total, w: evals.length });
+  }
+  return {
+    static: fractions.length ? mean(fractions.map((f) => f.s)) : null,
+    dynamic: fractions.length ? mean(fractions.map((f) => f.d)) : null,
+    interaction: fractions.length ? mean(fractions.map((f) => f.i)) : null,
+    windows: fractions.length ? mean(fractions.map((f) => f.w)) : 0,
+    seeds: fractions.length,
+  };
+}
+
 function groupKeys(group: RunGroup): { tasks: string[]; experts: string[]; hasRouter: boolean } {
   const tasks: string[] = [];
   const experts: string[] = [];
@@ -181,7 +220,12 @@ export function analyzeRuns(runs: readonly RunData[]): AnalysisResult {
       for (const t of tasks) prefTask[t] = preferenceForTask(group, t, experts);
       const prefExpert: Record<string, PreferenceDecomposition> = {};
       for (const e of experts) prefExpert[e] = preferenceForExpert(group, e, tasks);
-      expertPreference = { perTask: prefTask, perExpert: prefExpert };
+      const acrossPrompts: Record<string, PreferenceDecomposition> = {};
+      for (const t of tasks) {
+        const d = preferenceAcrossPrompts(group, t);
+        if (d.seeds > 0) acrossPrompts[t] = d;
+      }
+      expertPreference = { perTask: prefTask, perExpert: prefExpert, acrossPrompts };
     }
     return {
       label: group.label,

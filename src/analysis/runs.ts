@@ -21,6 +21,8 @@ export interface EvalTaskReport {
   accuracy: number;
   meanScore: number;
   expertMass?: Record<string, number>;
+  /** Per evaluated prompt (same items at every evaluation), the attention mass per expert, in expert order. */
+  promptMass?: number[][];
 }
 
 export interface EvalReport {

@@ -39,11 +39,23 @@ export function renderAnalysis(analysis: AnalysisResult): string {
       continue;
     }
     const pref = g.expertPreference;
+    const prompts = (t: string) => pref?.acrossPrompts[t];
     const rows = [
-      ['all tasks', fmt(rho.overall.mean), rho.overall.perSeed.map((s) => fmt(s.rho)).join(' '), '', ''],
-      ...Object.entries(rho.perTask).map(([t, c]) => [t, fmt(c.mean), c.perSeed.map((s) => fmt(s.rho)).join(' '), fmt(pref?.perTask[t]?.static), fmt(pref?.perTask[t]?.dynamic)]),
+      ['all tasks', fmt(rho.overall.mean), rho.overall.perSeed.map((s) => fmt(s.rho)).join(' '), '', '', '', '', ''],
+      ...Object.entries(rho.perTask).map(([t, c]) => [
+        t,
+        fmt(c.mean),
+        c.perSeed.map((s) => fmt(s.rho)).join(' '),
+        fmt(pref?.perTask[t]?.static),
+        fmt(pref?.perTask[t]?.dynamic),
+        fmt(prompts(t)?.static),
+        fmt(prompts(t)?.dynamic),
+        fmt(prompts(t)?.interaction),
+      ]),
     ];
-    out.push(renderTable(['task', 'spearman(entropy, reward)', 'per seed', 'static', 'dynamic'], rows).replace(/^/gm, '  '));
+    out.push(
+      renderTable(['task', 'spearman(entropy, reward)', 'per seed', 'expert static', 'expert dynamic', 'prompt static', 'prompt dynamic', 'prompt x step'], rows).replace(/^/gm, '  '),
+    );
     out.push(`  mean rho across tasks: ${fmt(rho.meanAcrossTasks)}`);
   }
   return out.join('\n');

@@ -20,6 +20,8 @@ export interface TaskEvalReport {
   expertMass?: Record<string, number>;
   /** Mean routing entropy (nats) over this task's prompts. */
   routerEntropy?: number;
+  /** Attention mass per expert of every evaluated prompt, in item order ([items][experts]); the same items at every evaluation. */
+  promptMass?: number[][];
 }
 
 export interface EvalReport {
@@ -88,7 +90,14 @@ export async function evaluateHeldOut(
       }
     }
     allRouting.push(...routing);
-    tasks[name] = { items: items.length, accuracy: correct / items.length, meanScore: scoreSum / items.length, formatRate: formatted / items.length, ...massRecord(conditioner.experts, routing) };
+    tasks[name] = {
+      items: items.length,
+      accuracy: correct / items.length,
+      meanScore: scoreSum / items.length,
+      formatRate: formatted / items.length,
+      ...massRecord(conditioner.experts, routing),
+      ...(routing.length > 0 ? { promptMass: routing.map((r) => r.mass.map((m) => Number(m.toFixed(6)))) } : {}),
+    };
   }
   const reports = Object.values(tasks);
   const avg = (f: (t: TaskEvalReport) => number) => (reports.length === 0 ? 0 : reports.reduce((a, t) => a + f(t), 0) / reports.length);

@@ -120,3 +120,24 @@ test('analysis: a constant entropy series gives ρ = null, not NaN in JSON', () 
   assert.equal(a.groups[0].entropyRewardSpearman?.overall.mean, null);
   assert.ok(!JSON.stringify(a).includes('NaN'));
 });
+
+test('static vs dynamic across held-out prompts: two-way decomposition per expert, sums of squares added', async () => {
+  // Task t, two prompts, evaluations at steps 0 and 10. Expert a: prompt 1 [0.6, 0.8], prompt 2 [0.2, 0.4]; b = 1 - a.
+  // For a: grand 0.5; row means 0.7, 0.3 -> SS_rows = 2 (0.2^2 + 0.2^2) = 0.16; column means 0.4, 0.6 -> SS_cols = 2 (0.1^2 + 0.1^2) = 0.04;
+  // SS_total = 0.1^2 + 0.3^2 + 0.3^2 + 0.1^2 = 0.2; residual 0. b mirrors a. Sums: 0.32 / 0.08 / 0 of 0.4 -> static 0.8, dynamic 0.2.
+  const evalAt = (step: number, a: [number, number]) => ({
+    step,
+    accuracy: 0,
+    meanScore: 0,
+    file: `step_${step}.json`,
+    tasks: { t: { items: 2, accuracy: 0, meanScore: 0, promptMass: a.map((x) => [x, 1 - x]) } },
+  });
+  const metrics = [1, 2, 3, 4].map((step) => ({ step, reward: step / 10, 'reward/t': step / 10, 'router/entropy': 1 - step / 10, 'router/entropy/t': 1 - step / 10, 'router/expert_mass/a': 0.5, 'router/expert_mass/b': 0.5, 'router/expert_mass/t/a': 0.5, 'router/expert_mass/t/b': 0.5 }));
+  const run = { dir: '/x', name: 'n', seed: 1, method: 'musketeers', metrics, evals: [evalAt(0, [0.6, 0.2]), evalAt(10, [0.8, 0.4])], summary: undefined, warnings: [] };
+  const analysis = analyzeRuns([run as unknown as Parameters<typeof analyzeRuns>[0][number]]);
+  const d = analysis.groups[0].expertPreference!.acrossPrompts.t;
+  assert.ok(Math.abs(d.static! - 0.8) < 1e-12, String(d.static));
+  assert.ok(Math.abs(d.dynamic! - 0.2) < 1e-12, String(d.dynamic));
+  assert.ok(Math.abs(d.interaction!) < 1e-12);
+  assert.equal(d.windows, 2);
+});
