@@ -124,6 +124,12 @@ function preferenceForTask(group: RunGroup, task: string, experts: string[]): Pr
   };
 }
 
+/** Per-seed static / dynamic / interaction fractions and table widths, averaged over seeds. */
+function seedMeans(fractions: readonly { s: number; d: number; i: number; w: number }[]): PreferenceDecomposition {
+  const avg = (f: (x: { s: number; d: number; i: number; w: number }) => number) => (fractions.length ? mean(fractions.map(f)) : null);
+  return { static: avg((f) => f.s), dynamic: avg((f) => f.d), interaction: avg((f) => f.i), windows: avg((f) => f.w) ?? 0, seeds: fractions.length };
+}
+
 function preferenceForExpert(group: RunGroup, expert: string, tasks: string[]): PreferenceDecomposition {
   const fractions: { s: number; d: number; i: number; w: number }[] = [];
   for (const run of group.runs) {
@@ -136,13 +142,7 @@ function preferenceForExpert(group: RunGroup, expert: string, tasks: string[]): 
     const d = twoWayVarianceDecomposition(series.map((s) => binByStep(s.steps, s.values, lo, hi, w)));
     if (Number.isFinite(d.fracRows) && d.columns >= 2) fractions.push({ s: d.fracRows, d: d.fracColumns, i: d.fracResidual, w: d.columns });
   }
-  return {
-    static: fractions.length ? mean(fractions.map((f) => f.s)) : null,
-    dynamic: fractions.length ? mean(fractions.map((f) => f.d)) : null,
-    interaction: fractions.length ? mean(fractions.map((f) => f.i)) : null,
-    windows: fractions.length ? mean(fractions.map((f) => f.w)) : 0,
-    seeds: fractions.length,
-  };
+  return seedMeans(fractions);
 }
 
 function preferenceAcrossPrompts(group: RunGroup, task: string): PreferenceDecomposition {
@@ -168,13 +168,7 @@ function preferenceAcrossPrompts(group: RunGroup, task: string): PreferenceDecom
     }
     if (total > 0) fractions.push({ s: rows / total, d: columns / total, i: residual / total, w: evals.length });
   }
-  return {
-    static: fractions.length ? mean(fractions.map((f) => f.s)) : null,
-    dynamic: fractions.length ? mean(fractions.map((f) => f.d)) : null,
-    interaction: fractions.length ? mean(fractions.map((f) => f.i)) : null,
-    windows: fractions.length ? mean(fractions.map((f) => f.w)) : 0,
-    seeds: fractions.length,
-  };
+  return seedMeans(fractions);
 }
 
 function groupKeys(group: RunGroup): { tasks: string[]; experts: string[]; hasRouter: boolean } {
