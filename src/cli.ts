@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { registerConfigCommands } from './commands/config.js';
+import { registerAblateCommand } from './commands/ablate.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerExpertsCommands } from './commands/experts.js';
 import { registerPlotCommand } from './commands/plot.js';
@@ -55,6 +56,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   registerExpertsCommands(program, ctx);
   registerTrainCommand(program, ctx);
   registerEvalCommand(program, ctx);
+  registerAblateCommand(program, ctx);
   registerPlotCommand(program, ctx);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });

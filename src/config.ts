@@ -15,6 +15,7 @@ import { taskRegistry } from '../tasks/index.js';
 import { UnknownTaskError, type TaskRegistry } from '../tasks/registry.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { POOLINGS } from './experts/pooling.js';
+import { ROUTER_ATTENTIONS, type RouterAttention } from './router/attention.js';
 import { LORA_TARGETS, decoderConfig, type LoraTarget } from './models/decoder-config.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -178,6 +179,10 @@ const expertsSchema = z
       .default(['cpu'])
       .describe('ONNX Runtime execution providers in order of preference; a missing CUDA provider warns and falls back to cpu.'),
     batchSize: z.number().int().positive().default(32).describe('Prompts per ONNX run when extracting hidden states.'),
+    perturb: z
+      .enum(['none', 'shuffle', 'zero'])
+      .default('none')
+      .describe('Ablations of what the router reads: `shuffle` gives each prompt the states of another prompt of its batch, `zero` gives zero states.'),
     cacheDir: z
       .string()
       .min(1)
@@ -196,6 +201,11 @@ const routerSchema = z
     selfAttentionBlocks: z.number().int().nonnegative().default(0).describe('Extra latent self-attention blocks after the cross-attention (paper: none).'),
     expertEmbeddings: z.boolean().default(true).describe("Add a learned identity embedding to each expert's projected states."),
     outputInitStd: z.number().nonnegative().default(0.001).describe('Std of the output projection at initialisation: near zero, so the context tokens start close to zero (paper).'),
+    attention: z
+      .enum(ROUTER_ATTENTIONS as unknown as [RouterAttention, ...RouterAttention[]])
+      .default('learned')
+      .describe('Cross-attention weights: `learned` (the method), `uniform` over expert positions (ablation), `top1` (hard routing: only the expert with the most learned mass; the paper\'s hard-routing baseline).'),
+    trainable: z.boolean().default(true).describe('Train the router; false keeps it at initialisation while the policy trains (the freeze-router ablation; needs policy.mode lora or full).'),
   })
   .strict();
 
@@ -532,6 +542,12 @@ function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
   });
   if (config.router.width % config.router.numHeads !== 0) {
     issues.push(at(['router', 'numHeads'], `router.width (${config.router.width}) must be divisible by router.numHeads (${config.router.numHeads}); pick a divisor`, config.router.numHeads));
+  }
+  if (config.method === 'musketeers' && !config.router.trainable && config.policy.mode === 'frozen') {
+    issues.push(at(['router', 'trainable'], 'nothing would train: the router is frozen and policy.mode is frozen; set policy.mode to lora or full', false));
+  }
+  if (config.method === 'musketeers' && config.experts.perturb === 'shuffle' && config.train.promptsPerStep < 2) {
+    issues.push(at(['experts', 'perturb'], 'shuffle swaps states between the prompts of a step; set train.promptsPerStep to 2 or more', 'shuffle'));
   }
   const world = config.world;
   if (!world) return issues;

@@ -7,7 +7,9 @@ import type { TaskEntry } from '../../tasks/types.js';
 import * as tf from '../models/tf.js';
 import { routingStats, type ExpertStates, type PerceiverRouter } from '../router/perceiver.js';
 import { formatPrompt, type PromptFormat } from '../world/format.js';
-import { disposeStates, type ExpertPool } from './expert-pool.js';
+import { disposeStates, gatherStates, type ExpertPool } from './expert-pool.js';
+
+export type ExpertPerturbation = 'none' | 'shuffle' | 'zero';
 import type { RoutingRecord } from './metrics.js';
 
 export interface Conditioning {
@@ -27,6 +29,8 @@ export class Conditioner {
     readonly format: PromptFormat,
     readonly pool?: ExpertPool,
     readonly router?: PerceiverRouter,
+    /** Ablations: `shuffle` gives prompt i the states of prompt (i + 1) mod P of its batch; `zero` gives zeros. */
+    readonly perturb: ExpertPerturbation = 'none',
   ) {
     if (Boolean(pool) !== Boolean(router)) throw new Error('a conditioner needs both an expert pool and a router, or neither');
   }
@@ -38,6 +42,11 @@ export class Conditioner {
   async condition(entries: readonly TaskEntry[]): Promise<Conditioning> {
     if (!this.pool || !this.router) return { routing: [], expertSeconds: 0, cached: 0, computed: 0 };
     const extracted = await this.pool.extract(entries.map((e) => formatPrompt(this.format, e)));
+    if (this.perturb !== 'none') {
+      const original = extracted.states;
+      extracted.states = this.perturb === 'zero' ? original.map((s) => ({ states: tf.zerosLike(s.states), mask: s.mask?.clone() })) : gatherStates(original, entries.map((_, i) => (i + 1) % entries.length));
+      disposeStates(original);
+    }
     try {
       const out = this.router.forward(extracted.states);
       const stats = routingStats(out.expertMass);

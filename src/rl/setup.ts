@@ -99,7 +99,8 @@ export function expertSpecs(config: MusketeersConfig): ExpertSpec[] {
 }
 
 export function routerConfig(config: MusketeersConfig, experts: string[], widths: number[], outputWidth: number): RouterConfig {
-  return { ...config.router, experts, expertWidths: widths, outputWidth, seed: trainingSeed(config) + 29 };
+  const { trainable: _trainable, ...shape } = config.router;
+  return { ...shape, experts, expertWidths: widths, outputWidth, seed: trainingSeed(config) + 29 };
 }
 
 /** Load a checkpoint's router and policy weights (as the policy mode stores them) into live models. */

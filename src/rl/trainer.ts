@@ -271,12 +271,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       router = new PerceiverRouter(rc);
       if (reference) refRouter = new PerceiverRouter(rc); // same seed: the router at initialisation
     }
-    const conditioner = new Conditioner(format, pool, router);
+    const conditioner = new Conditioner(format, pool, router, config.experts.perturb);
     const K = router ? config.router.numLatents : 0;
     checkLengths(config, tokenizer, dataset, split, format, K, policyFiles.architecture.maxPositionEmbeddings);
 
     const params = new Map<string, tf.Variable>();
-    if (router) for (const [n, v] of router.variables) params.set(`router.${n}`, v);
+    if (router && config.router.trainable) for (const [n, v] of router.variables) params.set(`router.${n}`, v);
     for (const [n, v] of policy.params) params.set(`policy.${n}`, v);
     if (params.size === 0) throw new DataError('nothing to train: method no-experts with policy.mode frozen has no trainable parameters; use policy.mode lora or full');
     optimizer = new NamedAdam(params, { beta1: config.grpo.adamBeta1, beta2: config.grpo.adamBeta2, weightDecay: config.grpo.weightDecay, clipNorm: config.grpo.maxGradNorm });

@@ -6,6 +6,7 @@
 // per prompt, the attention mass on each expert and the routing entropy.
 
 import { matMul } from '../models/matmul.js';
+import { ROUTER_ATTENTIONS, type RouterAttention } from './attention.js';
 import * as tf from '../models/tf.js';
 import { PyRandom } from '../../tasks/common/rng.js';
 
@@ -31,7 +32,15 @@ export interface RouterConfig {
   /** Std of the output projection at initialisation ("near zero"). */
   outputInitStd: number;
   seed: number;
+  /**
+   * How the latents' cross-attention weights are formed: `learned` (softmax of scores; the method),
+   * `uniform` (every expert position weighted equally: an ablation), `top1` (hard routing: each prompt
+   * attends only to the expert that receives the most learned attention mass).
+   */
+  attention?: RouterAttention;
 }
+
+export { ROUTER_ATTENTIONS, type RouterAttention };
 
 /** States of one expert for a batch: pooled [B, d_e], or token sequences [B, S, d_e] with a mask [B, S]. */
 export interface ExpertStates {
@@ -133,7 +142,7 @@ export class PerceiverRouter {
   }
 
   /** Multi-head attention of queries [B, K, D] over keys/values [B, N, D]; keyMask [B, N] (1 = visible). */
-  private attend(prefix: string, q: tf.Tensor, kv: tf.Tensor, keyMask?: tf.Tensor): { out: tf.Tensor; probs: tf.Tensor } {
+  private attend(prefix: string, q: tf.Tensor, kv: tf.Tensor, keyMask?: tf.Tensor, uniform = false): { out: tf.Tensor; probs: tf.Tensor } {
     const { numHeads: H, width: D } = this.config;
     const dh = D / H;
     const [B, K] = q.shape;
@@ -147,7 +156,8 @@ export class PerceiverRouter {
       const hidden = tf.sub(1, tf.reshape(keyMask, [B!, 1, 1, N]));
       scores = tf.sub(scores, tf.mul(hidden, 1e9));
     }
-    const probs = tf.softmax(scores, -1); // [B, H, K, N]
+    // uniform: equal weight on every visible key (the scores are ignored).
+    const probs = uniform ? tf.div(tf.mul(tf.onesLike(scores), tf.reshape(keyMask ?? tf.ones([B!, N]), [B!, 1, 1, N])), tf.sum(keyMask ?? tf.ones([B!, N]), -1).reshape([B!, 1, 1, 1])) : tf.softmax(scores, -1); // [B, H, K, N]
     const ctx = tf.reshape(tf.transpose(tf.matMul(probs, V), [0, 2, 1, 3]), [B!, K!, D]); // [B, K, D]
     return { out: this.linear(ctx, `${prefix}.o.weight`), probs };
   }
@@ -184,7 +194,17 @@ export class PerceiverRouter {
       const kv = this.layerNorm(tf.concat(keys, 1), 'cross.norm_kv'); // [B, N, D]
       const keyMask = tf.concat(masks, 1); // [B, N]
       let latents: tf.Tensor = tf.tile(tf.expandDims(this.v('latents'), 0), [B, 1, 1]); // [B, K, D]
-      const cross = this.attend('cross', this.layerNorm(latents, 'cross.norm_q'), kv, keyMask);
+      const queries = this.layerNorm(latents, 'cross.norm_q');
+      const mode = config.attention ?? 'learned';
+      let crossMask = keyMask;
+      if (mode === 'top1') {
+        // Hard routing: the expert with the most learned attention mass (no gradient through the choice).
+        const learned = tf.mean(this.attend('cross', queries, kv, keyMask).probs, [1, 2]) as tf.Tensor2D; // [B, N]
+        const perExpert = matMul(learned, this.ownership(owner)); // [B, E]
+        const chosen = tf.oneHot(tf.argMax(perExpert, 1), Math.max(2, config.experts.length)).slice([0, 0], [B, config.experts.length]); // [B, E]
+        crossMask = tf.mul(keyMask, matMul(tf.cast(chosen, 'float32') as tf.Tensor2D, this.ownership(owner), false, true)); // [B, N]
+      }
+      const cross = this.attend('cross', queries, kv, crossMask, mode === 'uniform');
       latents = this.ffnResidual('cross', tf.add(latents, cross.out));
       for (let s = 0; s < config.selfAttentionBlocks; s++) {
         const normed = this.layerNorm(latents, `self.${s}.norm_q`);
@@ -193,13 +213,19 @@ export class PerceiverRouter {
       const context = this.linear(this.layerNorm(latents, 'out.norm'), 'out.weight') as tf.Tensor3D; // [B, K, outputWidth]
       const attention = tf.mean(cross.probs, 1) as tf.Tensor3D; // [B, K, N]
       const E = config.experts.length;
-      const onehot = new Float32Array(owner.length * E);
-      owner.forEach((e, n) => (onehot[n * E + e] = 1));
-      const ownership = tf.tensor2d(onehot, [owner.length, E]); // [N, E] (tf.oneHot needs depth >= 2)
+      const ownership = this.ownership(owner);
       const perLatent = tf.reshape(matMul(tf.reshape(attention, [-1, owner.length]) as tf.Tensor2D, ownership), [B, config.numLatents, E]);
       const expertMass = tf.mean(perLatent, 1) as tf.Tensor2D; // [B, E]
       return { context, attention, expertMass };
     });
+  }
+
+  /** [N, E]: 1 where key position n belongs to expert e (tf.oneHot needs depth >= 2). */
+  private ownership(owner: readonly number[]): tf.Tensor2D {
+    const E = this.config.experts.length;
+    const onehot = new Float32Array(owner.length * E);
+    owner.forEach((e, n) => (onehot[n * E + e] = 1));
+    return tf.tensor2d(onehot, [owner.length, E]);
   }
 
   trainableVariables(): tf.Variable[] {

@@ -120,3 +120,28 @@ test('seeded initialisation, checkpoint round trip, config and input errors, no 
   assert.equal(tf.memory().numTensors, before);
   [a, b, c].forEach((r) => r.dispose());
 });
+
+test('attention modes: uniform weighs every expert position equally; top1 routes each prompt to one expert', () => {
+  const base = { experts: ['a', 'b', 'c'], expertWidths: [4, 6, 5], width: 8, numLatents: 2, numHeads: 2, outputWidth: 6, ffnMultiplier: 2, selfAttentionBlocks: 0, expertEmbeddings: true, outputInitStd: 0.1, seed: 3 };
+  const states = [
+    { states: tf.randomNormal([3, 4], 0, 1, 'float32', 1) as tf.Tensor2D },
+    // expert b reads token sequences: 2 positions, the second masked for prompt 0
+    { states: tf.randomNormal([3, 2, 6], 0, 1, 'float32', 2) as tf.Tensor3D, mask: tf.tensor2d([[1, 0], [1, 1], [1, 1]]) },
+    { states: tf.randomNormal([3, 5], 0, 1, 'float32', 3) as tf.Tensor2D },
+  ];
+  const uniform = new PerceiverRouter({ ...base, attention: 'uniform' });
+  const u = uniform.forward(states);
+  // visible positions: prompt 0 -> a, b0, c (1/3 each); prompts 1, 2 -> a, b0, b1, c (b gets 2/4)
+  const mass = u.expertMass.arraySync();
+  [[1 / 3, 1 / 3, 1 / 3], [0.25, 0.5, 0.25], [0.25, 0.5, 0.25]].forEach((row, i) => row.forEach((x, e) => assert.ok(Math.abs(mass[i][e] - x) < 1e-6, `prompt ${i} expert ${e}: ${mass[i][e]}`)));
+  const learned = new PerceiverRouter(base);
+  const top1 = new PerceiverRouter({ ...base, attention: 'top1' });
+  const l = learned.forward(states).expertMass.arraySync();
+  const t = top1.forward(states).expertMass.arraySync();
+  t.forEach((row, i) => {
+    const chosen = l[i].indexOf(Math.max(...l[i]));
+    row.forEach((x, e) => assert.ok(Math.abs(x - (e === chosen ? 1 : 0)) < 1e-6, `prompt ${i}: ${row}`));
+  });
+  for (const r of [uniform, learned, top1]) r.dispose();
+  for (const s of states) tf.dispose([s.states, ...(s.mask ? [s.mask] : [])]);
+});
