@@ -11,6 +11,7 @@ import type { CommandContext } from '../context.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { POOLINGS } from '../experts/pooling.js';
 import { renderTable } from '../util/table.js';
+import { withSigint } from './interrupt.js';
 import { collect, positiveInt } from './options.js';
 
 interface AblateCommandOptions extends AblationChoice {
@@ -70,29 +71,20 @@ Examples:
     )
     .action(async (file: string | undefined, opts: AblateCommandOptions & { singleModel?: boolean }) => {
       if (opts.pool !== undefined && !POOLINGS.includes(opts.pool as (typeof POOLINGS)[number])) throw new UsageError(`--pool ${opts.pool}: use one of ${POOLINGS.join(', ')}`);
-      const controller = new AbortController();
-      const onSigint = () => {
-        ctx.logger.warn('SIGINT: stopping after the current step of the current run (it saves a checkpoint; re-run to continue)');
-        process.removeListener('SIGINT', onSigint);
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      try {
+      await withSigint(ctx, 'stopping after the current step of the current run (it saves a checkpoint; re-run to continue)', async (signal) => {
         const result = await runAblations({
           configFile: file ?? DEFAULT_CONFIG_PATH,
           overrides: opts.set,
           choice: { ...opts, noExperts: opts.singleModel },
           seeds: opts.seeds,
           outDir: opts.out,
-          signal: controller.signal,
+          signal,
           events: (variant, seed) => ({ info: (m) => ctx.logger.info({ variant, seed }, `${variant} s${seed}: ${m}`), warn: (m) => ctx.logger.warn({ variant, seed }, m) }),
           onRun: (r) => ctx.logger.info({ variant: r.variant, seed: r.seed, skipped: r.skipped, accuracy: r.summary.finalEval?.accuracy }, `${r.variant} seed ${r.seed}: ${r.skipped ? 'already finished' : 'trained'}, held-out accuracy ${r.summary.finalEval ? (100 * r.summary.finalEval.accuracy).toFixed(1) : '-'}%`),
         });
-        if (controller.signal.aborted) throw new InterruptedError(`interrupted; finished runs are kept in ${result.outDir}: re-run the same command to continue`);
+        if (signal.aborted) throw new InterruptedError(`interrupted; finished runs are kept in ${result.outDir}: re-run the same command to continue`);
         if (ctx.machine) ctx.outJson(result);
         else ctx.outLine(formatAblations(result));
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      });
     });
 }

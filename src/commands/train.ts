@@ -15,6 +15,7 @@ import { ema } from '../rl/metrics.js';
 import { runPaths } from '../rl/run-dir.js';
 import { train, type RunSummary } from '../rl/trainer.js';
 import { renderTable } from '../util/table.js';
+import { withSigint } from './interrupt.js';
 import { collect } from './options.js';
 
 export interface TrainCommandOptions {
@@ -149,19 +150,8 @@ Examples:
   $ musketeers train --resume runs/quickstart`,
     )
     .action(async (file: string | undefined, opts: TrainCommandOptions) => {
-      const controller = new AbortController();
-      const onSigint = () => {
-        ctx.logger.warn('SIGINT: stopping after the current step and saving a checkpoint (press Ctrl-C again to kill)');
-        process.removeListener('SIGINT', onSigint);
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const summary = await runTrain(file, opts, ctx, controller.signal);
-        if (ctx.machine) ctx.outJson(summary);
-        else ctx.outLine(formatTrainSummary(summary));
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      const summary = await withSigint(ctx, 'stopping after the current step and saving a checkpoint', (signal) => runTrain(file, opts, ctx, signal));
+      if (ctx.machine) ctx.outJson(summary);
+      else ctx.outLine(formatTrainSummary(summary));
     });
 }
