@@ -8,6 +8,7 @@ import { registerAblateCommand } from './commands/ablate.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerExpertsCommands } from './commands/experts.js';
 import { registerPlotCommand } from './commands/plot.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerTasksCommands } from './commands/tasks.js';
 import { registerTrainCommand } from './commands/train.js';
@@ -58,6 +59,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   registerEvalCommand(program, ctx);
   registerAblateCommand(program, ctx);
   registerPlotCommand(program, ctx);
+  registerReportCommand(program, ctx);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
