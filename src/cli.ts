@@ -10,6 +10,7 @@ import { registerExpertsCommands } from './commands/experts.js';
 import { registerPlotCommand } from './commands/plot.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerScoreCommand } from './commands/score.js';
+import { registerSweepCommand } from './commands/sweep.js';
 import { registerTasksCommands } from './commands/tasks.js';
 import { registerTrainCommand } from './commands/train.js';
 import { CommandContext, processIo, type GlobalOptions, type Io } from './context.js';
@@ -60,6 +61,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   registerAblateCommand(program, ctx);
   registerPlotCommand(program, ctx);
   registerReportCommand(program, ctx);
+  registerSweepCommand(program, ctx);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
     for (const sub of command.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
