@@ -3,13 +3,13 @@
 // alone, another pooling or layer, no experts at all), run through the same trainer for each seed. All
 // variants are validated before anything trains; finished runs are skipped, interrupted ones resumed.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { loadConfig, type MusketeersConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { runPaths } from '../rl/run-dir.js';
-import { train, type RunSummary, type TrainEvents } from '../rl/trainer.js';
+import { finishedRun, train, type RunSummary, type TrainEvents } from '../rl/trainer.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { mean, sampleStd } from './stats.js';
 
@@ -104,13 +104,6 @@ export interface AblateOptions {
   signal?: AbortSignal;
 }
 
-function finished(runDir: string): RunSummary | undefined {
-  const file = runPaths(runDir).summary;
-  if (!existsSync(file)) return undefined;
-  const s = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
-  return !s.interrupted && s.completedSteps === s.steps && s.finalEval ? s : undefined;
-}
-
 const stat = (xs: number[]) => ({ mean: mean(xs), std: xs.length > 1 ? sampleStd(xs) : 0 });
 
 /** Run every (variant, seed), validating all configs first. */
@@ -131,7 +124,7 @@ export async function runAblations(options: AblateOptions): Promise<AblationResu
   const runs: AblationRun[] = [];
   for (const p of plan) {
     if (options.signal?.aborted) break;
-    const done = finished(p.runDir);
+    const done = finishedRun(p.runDir);
     let run: AblationRun;
     if (done) run = { variant: p.variant, seed: p.seed, runDir: p.runDir, skipped: true, summary: done };
     else {

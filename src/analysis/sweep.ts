@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { loadConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { runPaths } from '../rl/run-dir.js';
-import type { RunSummary } from '../rl/trainer.js';
+import { finishedRun } from '../rl/trainer.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { PACKAGE_ROOT } from '../version.js';
 
@@ -109,13 +109,6 @@ export interface SweepRunResult {
   error?: string;
 }
 
-function finishedSummary(runDir: string): RunSummary | undefined {
-  const file = runPaths(runDir).summary;
-  if (!existsSync(file)) return undefined;
-  const s = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
-  return !s.interrupted && s.completedSteps === s.steps && s.finalEval ? s : undefined;
-}
-
 /** One point in its own `musketeers train` process; resolves with its exit code and last error line. */
 function trainProcess(plan: SweepPlan, point: SweepPoint, signal?: AbortSignal): Promise<{ code: number; error?: string }> {
   const resume = existsSync(runPaths(point.runDir).config);
@@ -149,12 +142,12 @@ export async function runSweep(plan: SweepPlan, options: { parallel?: number; si
       const k = next++;
       const p = plan.points[k];
       const started = performance.now();
-      const done = finishedSummary(p.runDir);
+      const done = finishedRun(p.runDir);
       let r: SweepRunResult;
       if (done) r = { name: p.name, seed: p.seed, runDir: p.runDir, overrides: p.overrides, status: 'skipped', exitCode: 0, seconds: 0, finalAccuracy: done.finalEval?.accuracy };
       else {
         const { code, error } = await trainProcess(plan, p, options.signal);
-        const summary = code === 0 ? finishedSummary(p.runDir) : undefined;
+        const summary = code === 0 ? finishedRun(p.runDir) : undefined;
         r = { name: p.name, seed: p.seed, runDir: p.runDir, overrides: p.overrides, status: code === 0 ? 'done' : 'failed', exitCode: code, seconds: (performance.now() - started) / 1000, finalAccuracy: summary?.finalEval?.accuracy, error: code === 0 ? undefined : error };
       }
       results[k] = r;

@@ -487,6 +487,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
+/** The summary of a run that trained every step and was evaluated at the end, else undefined. */
+export function finishedRun(runDir: string): RunSummary | undefined {
+  const file = runPaths(runDir).summary;
+  if (!existsSync(file)) return undefined;
+  const s = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
+  return !s.interrupted && s.completedSteps === s.steps && s.finalEval ? s : undefined;
+}
+
 function readEval(paths: RunPaths, step: number): EvalReport | undefined {
   const file = join(paths.eval, `${stepName(step)}.json`);
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EvalReport) : undefined;
