@@ -22,7 +22,6 @@ import { DataError, MusketeersError } from '../errors.js';
 import { sha256 } from '../experts/cache.js';
 import { selectBackend, type BackendRequest } from '../models/backend.js';
 import type { NamedTensor } from '../models/decoder-config.js';
-import type { TfDecoder } from '../models/decoder.js';
 import { NamedAdam, warmupCosine } from '../models/optim.js';
 import * as tf from '../models/tf.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
