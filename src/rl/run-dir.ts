@@ -55,11 +55,8 @@ export interface RunMeta {
   source?: string;
 }
 
-/**
- * Create a fresh run directory with its resolved config. Refuses a directory that already holds a run
- * (nothing is overwritten): the error says how to resume it or start elsewhere.
- */
-export function createRunDir(dir: string, config: MusketeersConfig, meta: Omit<RunMeta, 'packageVersion' | 'node' | 'createdAt'>): RunPaths {
+/** Throws (exit 2) when `dir` already holds a run, saying how to resume it or start elsewhere. */
+export function assertNoRun(dir: string): RunPaths {
   const paths = runPaths(dir);
   if (existsSync(paths.config) || existsSync(paths.metrics) || existsSync(paths.checkpoints)) {
     throw new UsageError(
@@ -67,6 +64,15 @@ export function createRunDir(dir: string, config: MusketeersConfig, meta: Omit<R
         'or start a new one under another name (`--set name=NEW`) or directory (`--run-dir DIR`)',
     );
   }
+  return paths;
+}
+
+/**
+ * Create a fresh run directory with its resolved config. Refuses a directory that already holds a run
+ * (nothing is overwritten): the error says how to resume it or start elsewhere.
+ */
+export function createRunDir(dir: string, config: MusketeersConfig, meta: Omit<RunMeta, 'packageVersion' | 'node' | 'createdAt'>): RunPaths {
+  const paths = assertNoRun(dir);
   mkdirSync(paths.dir, { recursive: true });
   const header = `Resolved config of run '${config.name}' (musketeers ${VERSION}); every default is filled in.\nRe-run: musketeers train ${paths.config}`;
   writeFileAtomic(paths.config, configToYaml(config, header));

@@ -37,7 +37,7 @@ import { ExpertPool } from './expert-pool.js';
 import { groupAdvantages, type GrpoHyper } from './grpo.js';
 import { rolloutMetrics, routingMetrics } from './metrics.js';
 import { sampleCompletions, scoreCompletions, type Rollout } from './rollout.js';
-import { appendJsonl, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
+import { appendJsonl, assertNoRun, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
 import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig, trainingSeed } from './setup.js';
 import { completionLogProbs, grpoUpdate, type UpdateMetrics } from './update.js';
 
@@ -227,6 +227,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (resumeFrom && resumeFrom.checkpoint.configHash !== hash) {
       throw new DataError(`${resumeFrom.dir} was written with a different config than the one given; resume with the run's own config: \`musketeers train --resume ${runDir}\``);
     }
+  } else {
+    assertNoRun(runDir); // before minutes of world building, not after
   }
 
   // ---- the tiny world: build whatever is missing (finished models are skipped)
