@@ -10,6 +10,7 @@
 // moments and the loop counters; a resumed run repeats the uninterrupted run's numbers exactly.
 
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { taskRegistry } from '../../tasks/index.js';
@@ -233,7 +234,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // ---- the tiny world: build whatever is missing (finished models are skipped)
   const backend = await selectBackend(config.train.backend as BackendRequest, { debug: () => {}, info: (m) => events.info?.(m), warn: (m) => events.warn?.(m) });
-  if (config.world) await buildWorld(config, { registry, events: events.world });
+  if (config.world) await buildWorld(config, { registry, events: events.world, jobs: availableParallelism() });
 
   // ---- data: the RL training split (epoch-shuffled stream) and held-out items per task
   const dataset = dataComposite(config, registry);
