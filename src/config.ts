@@ -178,7 +178,12 @@ const expertsSchema = z
       .min(1)
       .default(['cpu'])
       .describe('ONNX Runtime execution providers in order of preference; a missing CUDA provider warns and falls back to cpu.'),
-    batchSize: z.number().int().positive().default(32).describe('Prompts per ONNX run when extracting hidden states.'),
+    batchSize: z
+      .number()
+      .int()
+      .positive()
+      .default(1)
+      .describe('Prompts per ONNX run when extracting hidden states. 1 (default) makes every state independent of which prompts share its batch (padded batches differ in the last bits), so runs repeat exactly whatever the cache holds; larger batches can be faster on a GPU.'),
     perturb: z
       .enum(['none', 'shuffle', 'zero'])
       .default('none')
