@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { DataError } from '../errors.js';
 import { mean, sampleStd } from './stats.js';
+import type { EvalReport as TrainerEvalReport, TaskEvalReport } from '../rl/evaluate.js';
 
 /** One line of metrics.jsonl: `step` plus flat metric keys (numbers; `skipped` is a boolean). */
 export interface MetricRow {
@@ -16,25 +17,14 @@ export interface MetricRow {
   [key: string]: number | boolean | string | null | undefined;
 }
 
-export interface EvalTaskReport {
-  items: number;
-  accuracy: number;
-  meanScore: number;
-  expertMass?: Record<string, number>;
-  /** Per evaluated prompt (same items at every evaluation), the attention mass per expert, in expert order. */
-  promptMass?: number[][];
-}
+/** What the analysis reads of a task's entry in an eval report (written by src/rl/evaluate.ts). */
+export type EvalTaskReport = Pick<TaskEvalReport, 'items' | 'accuracy' | 'meanScore' | 'expertMass' | 'promptMass'>;
 
-export interface EvalReport {
-  step: number;
-  accuracy: number;
-  meanScore: number;
+/** What the analysis reads of an eval report, and the file it was read from. */
+export type EvalReport = Pick<TrainerEvalReport, 'step' | 'accuracy' | 'meanScore' | 'expertMass' | 'routerEntropy'> & {
   tasks: Record<string, EvalTaskReport>;
-  expertMass?: Record<string, number>;
-  routerEntropy?: number;
-  /** The file it was read from. */
   file: string;
-}
+};
 
 export interface RunData {
   /** Absolute path of the run directory. */

@@ -15,6 +15,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig, type MusketeersConfig } from '../confi
 import type { CommandContext } from '../context.js';
 import { DataError, UsageError } from '../errors.js';
 import { runPaths } from '../rl/run-dir.js';
+import { heldOutItems } from '../rl/trainer.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { renderTable } from '../util/table.js';
 import { dataComposite } from '../world/data.js';
@@ -34,20 +35,14 @@ export interface EvalCommandOptions {
 }
 
 /** Held-out items of the config's evaluation split, `perTask` per task, for the chosen tasks. */
-function heldOutItems(config: MusketeersConfig, tasks: readonly string[], perTask: number): Map<string, TaskEntry[]> {
+function configHeldOut(config: MusketeersConfig, tasks: readonly string[], perTask: number): Map<string, TaskEntry[]> {
   const known = config.data.tasks.map((t) => t.name);
   for (const t of tasks) {
     if (!known.includes(t)) throw new UsageError(`--task ${t}: not in the config's data.tasks (${known.join(', ')}) nor gsm8k; add it to data.tasks or pick another config`);
   }
   const dataset = dataComposite(config, taskRegistry);
   const split = splitTrainEval(dataset, config.data.trainSize, config.data.evalSize);
-  const items = new Map<string, TaskEntry[]>((tasks.length > 0 ? tasks : known).map((t) => [t, []]));
-  for (const i of split.eval) {
-    const e = dataset.get(i);
-    const list = items.get(String(e.metadata.source_dataset));
-    if (list && list.length < perTask) list.push(e);
-  }
-  return items;
+  return heldOutItems(dataset, split.eval, tasks.length > 0 ? tasks : known, perTask);
 }
 
 export async function runEval(opts: EvalCommandOptions, ctx: CommandContext): Promise<{ result: EvalResult; file: string }> {
@@ -59,7 +54,7 @@ export async function runEval(opts: EvalCommandOptions, ctx: CommandContext): Pr
   const perTask = opts.items ?? config.train.evalItemsPerTask;
   const items = new Map<string, TaskEntry[]>();
   const registered = opts.task.filter((t) => t !== 'gsm8k');
-  if (opts.task.length === 0 || registered.length > 0) for (const [t, list] of heldOutItems(config, registered, perTask)) items.set(t, list);
+  if (opts.task.length === 0 || registered.length > 0) for (const [t, list] of configHeldOut(config, registered, perTask)) items.set(t, list);
   if (opts.task.includes('gsm8k')) {
     const path = opts.data ?? config.data.gsm8k.path;
     if (!path) throw new UsageError('--task gsm8k needs the data: --data PATH (a JSONL or parquet file, or a directory in the Hugging Face or OpenAI layout) or data.gsm8k.path in the config');

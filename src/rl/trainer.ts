@@ -166,12 +166,16 @@ export class PromptStream {
   }
 }
 
-function evalItems(dataset: CompositeDataset, config: MusketeersConfig, evalIndices: readonly number[]): Map<string, TaskEntry[]> {
-  const byTask = new Map<string, TaskEntry[]>(config.data.tasks.map((t) => [t.name, []]));
+/**
+ * Held-out items by task: the first `perTask` items of each of `tasks` in evaluation-split order. The
+ * trainer's periodic evaluation and `musketeers eval` use it, so both see the same items.
+ */
+export function heldOutItems(dataset: CompositeDataset, evalIndices: readonly number[], tasks: readonly string[], perTask: number): Map<string, TaskEntry[]> {
+  const byTask = new Map<string, TaskEntry[]>(tasks.map((t) => [t, []]));
   for (const i of evalIndices) {
     const e = dataset.get(i);
-    const list = byTask.get(String(e.metadata.source_dataset))!;
-    if (list.length < config.train.evalItemsPerTask) list.push(e);
+    const list = byTask.get(String(e.metadata.source_dataset));
+    if (list && list.length < perTask) list.push(e);
   }
   return byTask;
 }
@@ -246,7 +250,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   const seed = trainingSeed(config);
   const stream = new PromptStream(dataset, split.train, seed);
-  const heldOut = evalItems(dataset, config, split.eval);
+  const heldOut = heldOutItems(dataset, split.eval, config.data.tasks.map((t) => t.name), config.train.evalItemsPerTask);
 
   // ---- policy (+ reference), experts, router
   const location = policyLocation(config);
