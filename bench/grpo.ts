@@ -108,7 +108,7 @@ export async function benchGrpo(ctx: BenchContext, options: GrpoBenchOptions = {
       notes: [
         `${standIn ? 'Stand-in world (quickstart architectures, 1 SFT step each; build it with `musketeers experts build` for real completion lengths)' : 'Quickstart world'}: ` +
           `${round(promptTokens, 0)} prompt tokens (K context tokens included) and ${round(completionTokens, 0)} completion tokens per step (mean completion ${round(mean('completions/mean_length'), 1)} tokens).`,
-        'tokens/s: rollout and reward count completion tokens; reference and backward count prompt + completion tokens of every row. Experts and update have no token rate.',
+        'tokens/s: rollout and reward count completion tokens; reference and backward count the distinct prompts\' tokens (each prompt runs once for its group) + every row\'s completion tokens. Experts and update have no token rate.',
         `Peak memory: RSS ${round(peakRss / 2 ** 20, 0)} MiB, tfjs tensors ${round(peakTfBytes / 2 ** 20, 1)} MiB.`,
       ],
     };

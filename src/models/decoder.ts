@@ -5,7 +5,7 @@
 // KV-cached sampling. Weights are tf.Variables; projections are ./linear.ts objects that can carry LoRA.
 
 import { type DecoderConfig, type DecoderWeights, checkWeights, expectedWeightShapes, initDecoderWeights, validateDecoderConfig } from './decoder-config.js';
-import { RopeTable, attentionBias, padLeft, padRight, positionIdsOf } from './decoder-batch.js';
+import { type PaddedRows, RopeTable, attentionBias, padLeft, padRight, positionIdsOf } from './decoder-batch.js';
 import { Linear } from './linear.js';
 import { matMul } from './matmul.js';
 import { type FinishReason, sampleToken, stopReason } from './sampling.js';
@@ -56,12 +56,17 @@ export interface ForwardOutputs {
 }
 
 export interface CompletionBatch {
-  /** [batch, K, hidden], prepended before each (left-padded) prompt. */
+  /** [batch, K, hidden] ([prompts, K, hidden] with rowPrompt), prepended before each (left-padded) prompt. */
   prefixEmbeds?: tf.Tensor3D;
-  /** Prompt token ids per row (each non-empty); left-padded internally. */
+  /** Prompt token ids per row (each non-empty), or per distinct prompt with rowPrompt; left-padded internally. */
   promptIds: number[][];
   /** Completion token ids per row; right-padded internally. */
   completionIds: number[][];
+  /**
+   * The prompt of each completion row (indices into promptIds). With it, each distinct prompt runs once
+   * and its keys/values are shared by its rows (a GRPO group), instead of once per row.
+   */
+  rowPrompt?: readonly number[];
 }
 
 export interface CompletionScores {
@@ -90,6 +95,11 @@ export interface GenerateOptions {
   padId?: number;
   decode?: (ids: number[]) => string;
   seed: number;
+  /**
+   * The prompt of each generated row (indices into promptIds, and into prefixEmbeds' rows). With it, each
+   * distinct prompt is prefilled once and its keys/values are copied to its rows (G samples of a prompt).
+   */
+  rowPrompt?: readonly number[];
 }
 
 export interface GenerateResult {
@@ -125,8 +135,12 @@ interface StepContext {
 
 /** Host-side state of one generate() call. */
 interface DecodeState {
-  /** Left-padded prompts [batch][P]. */
+  /** Left-padded distinct prompts [prompts][P]. */
   promptIds: number[][];
+  /** [prompts][K + P]: the prefix's ones, then each distinct prompt's mask. */
+  promptMask: number[][];
+  /** Prompt of each row [batch]. */
+  rowPrompt: readonly number[];
   /** [batch][K + P + generated so far]; grows by one column per step (0 for finished rows). */
   mask: number[][];
   padId: number;
@@ -361,9 +375,14 @@ export class TfDecoder {
   /** Like sequenceLogProbs, plus the per-token entropy (when asked) and the completion mask. */
   completionScores(batch: CompletionBatch, withEntropy = true): CompletionScores {
     this.assertAlive();
-    const { promptIds, completionIds } = batch;
-    const B = promptIds.length;
-    if (completionIds.length !== B) throw new Error(`sequenceLogProbs: ${B} prompts but ${completionIds.length} completions`);
+    const { promptIds, completionIds, rowPrompt } = batch;
+    const B = completionIds.length;
+    if (rowPrompt) {
+      if (rowPrompt.length !== B) throw new Error(`sequenceLogProbs: rowPrompt has ${rowPrompt.length} entries for ${B} completions`);
+      rowPrompt.forEach((p, b) => {
+        if (!Number.isInteger(p) || p < 0 || p >= promptIds.length) throw new Error(`sequenceLogProbs: rowPrompt[${b}] = ${p} is not a prompt index in 0..${promptIds.length - 1}`);
+      });
+    } else if (promptIds.length !== B) throw new Error(`sequenceLogProbs: ${promptIds.length} prompts but ${B} completions`);
     promptIds.forEach((p, b) => {
       if (p.length === 0) throw new Error(`sequenceLogProbs: prompt ${b} is empty; every completion needs at least one prompt token before it`);
     });
@@ -372,41 +391,81 @@ export class TfDecoder {
     const prompt = padLeft(promptIds, 0);
     const completion = padRight(completionIds, 0);
     const C = completion.width;
-    const V = this.config.vocabSize;
-    const H = this.config.hiddenSize;
     return tf.tidy(() => {
       const maskT = tf.tensor2d(completion.mask, [B, C], 'float32');
       if (C === 0) return { logProbs: tf.zeros([B, 0]) as tf.Tensor2D, entropy: withEntropy ? (tf.zeros([B, 0]) as tf.Tensor2D) : undefined, mask: maskT };
-      // Inputs: prompt + completion[:-1]; the hidden state at K+P-1+t predicts completion[t].
-      const ids = prompt.ids.map((row, b) => [...row, ...completion.ids[b].slice(0, C - 1)]);
-      let mask = prompt.mask.map((row, b) => [...row, ...completion.mask[b].slice(0, C - 1)]);
-      let x = this.embed(ids);
-      let K = 0;
-      if (batch.prefixEmbeds) {
-        const prefix = this.checkEmbeds(batch.prefixEmbeds, 'prefixEmbeds', B);
-        K = prefix.shape[1];
-        x = tf.concat([prefix, x], 1);
-        mask = mask.map((row) => [...new Array<number>(K).fill(1), ...row]);
-      }
-      const total = x.shape[1];
-      const { last } = this.runStack(x, this.context(mask, 0, total), undefined, false);
-      const h = tf.slice(last, [0, K + prompt.width - 1, 0], [B, C, H]); // [B, C, H]
-      const logits = this.head(reshape(this.rmsNorm(h, this.finalNorm), [B * C, H])); // [B*C, V]
-      // logSoftmax has a direct gradient (logSumExp's goes through max and an Equal over [N, V]).
-      const logSoftmax = tf.logSoftmax(logits); // [B*C, V]
-      const targets = tf.oneHot(tf.tensor1d(completion.ids.flat(), 'int32'), V); // [B*C, V]
-      const picked = tf.sum(tf.mul(logSoftmax, targets), 1); // [B*C]
-      // Padding -> exactly +0 (a multiply by the mask would leave -0).
-      const real = tf.greater(reshape(maskT, [B * C]), 0);
-      const zero = tf.zeros([B * C]);
-      const logProbs = reshape(tf.where(real, picked, zero), [B, C]);
-      let entropy: tf.Tensor2D | undefined;
-      if (withEntropy) {
-        const h = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), 1)); // -sum p log p
-        entropy = reshape(tf.where(real, h, zero), [B, C]);
-      }
-      return { logProbs, entropy, mask: maskT };
+      const h = rowPrompt ? this.sharedPromptHidden(batch.prefixEmbeds, prompt, completion, rowPrompt) : this.joinedHidden(batch.prefixEmbeds, prompt, completion);
+      return { ...this.tokenScores(h, completion, withEntropy), mask: maskT };
     }) as CompletionScores;
+  }
+
+  /**
+   * Hidden states [B, C, H] that predict each completion token, from one pass per row over
+   * [prefix K][left-padded prompt][right-padded completion without its last token].
+   */
+  private joinedHidden(prefixEmbeds: tf.Tensor3D | undefined, prompt: PaddedRows, completion: PaddedRows): tf.Tensor3D {
+    const B = completion.ids.length;
+    const C = completion.width;
+    const ids = prompt.ids.map((row, b) => [...row, ...completion.ids[b].slice(0, C - 1)]);
+    let mask = prompt.mask.map((row, b) => [...row, ...completion.mask[b].slice(0, C - 1)]);
+    let x = this.embed(ids);
+    let K = 0;
+    if (prefixEmbeds) {
+      const prefix = this.checkEmbeds(prefixEmbeds, 'prefixEmbeds', B);
+      K = prefix.shape[1];
+      x = tf.concat([prefix, x], 1);
+      mask = mask.map((row) => [...new Array<number>(K).fill(1), ...row]);
+    }
+    const { last } = this.runStack(x, this.context(mask, 0, x.shape[1]), undefined, false);
+    // The hidden state at K+P-1+t predicts completion[t].
+    return tf.slice(last, [0, K + prompt.width - 1, 0], [B, C, this.config.hiddenSize]);
+  }
+
+  /**
+   * Like joinedHidden, but each distinct prompt (with its prefix) runs once: its keys/values are then
+   * gathered for the completion rows that continue it (rowPrompt), which run as a second pass over the
+   * cached prompt. Same values as joinedHidden up to float rounding; gradients flow through the gather
+   * into the prompt pass. prefixEmbeds [P, K, H], prompt [P rows], completion [B rows] -> [B, C, H].
+   */
+  private sharedPromptHidden(prefixEmbeds: tf.Tensor3D | undefined, prompt: PaddedRows, completion: PaddedRows, rowPrompt: readonly number[]): tf.Tensor3D {
+    const P = prompt.ids.length;
+    const B = completion.ids.length;
+    const C = completion.width;
+    const H = this.config.hiddenSize;
+    let x = this.embed(prompt.ids); // [P, Tp, H]
+    let promptMask = prompt.mask;
+    if (prefixEmbeds) {
+      const prefix = this.checkEmbeds(prefixEmbeds, 'prefixEmbeds', P);
+      x = tf.concat([prefix, x], 1); // [P, K + Tp, H]
+      promptMask = promptMask.map((row) => [...new Array<number>(prefix.shape[1]).fill(1), ...row]);
+    }
+    const S = x.shape[1];
+    const first = this.runStack(x, this.context(promptMask, 0, S), undefined, false, true);
+    const rows = tf.tensor1d([...rowPrompt], 'int32');
+    const promptLast = tf.gather(tf.slice(first.last, [0, S - 1, 0], [P, 1, H]), rows) as tf.Tensor3D; // [B, 1, H] predicts completion[0]
+    if (C === 1) return promptLast;
+    const past = first.cache!.map((c) => ({ k: tf.gather(c.k, rows) as tf.Tensor4D, v: tf.gather(c.v, rows) as tf.Tensor4D })); // [B, nKv, S, D]
+    const mask = rowPrompt.map((p, b) => [...promptMask[p], ...completion.mask[b].slice(0, C - 1)]);
+    const second = this.runStack(this.embed(completion.ids.map((r) => r.slice(0, C - 1))), this.context(mask, S, C - 1), past, false); // [B, C-1, H]
+    return tf.concat([promptLast, second.last], 1);
+  }
+
+  /** Log-probabilities of the completion tokens (and the predictive entropy) from hidden states [B, C, H]; 0 at padding. */
+  private tokenScores(h: tf.Tensor3D, completion: PaddedRows, withEntropy: boolean): Omit<CompletionScores, 'mask'> {
+    const [B, C, H] = h.shape;
+    const V = this.config.vocabSize;
+    const logits = this.head(reshape(this.rmsNorm(h, this.finalNorm), [B * C, H])); // [B*C, V]
+    // logSoftmax has a direct gradient (logSumExp's goes through max and an Equal over [N, V]).
+    const logSoftmax = tf.logSoftmax(logits); // [B*C, V]
+    const targets = tf.oneHot(tf.tensor1d(completion.ids.flat(), 'int32'), V); // [B*C, V]
+    const picked = tf.sum(tf.mul(logSoftmax, targets), 1); // [B*C]
+    // Padding -> exactly +0 (a multiply by the mask would leave -0).
+    const real = tf.greater(tf.tensor1d(completion.mask.flat(), 'float32'), 0);
+    const zero = tf.zeros([B * C]);
+    const logProbs = reshape(tf.where(real, picked, zero), [B, C]);
+    if (!withEntropy) return { logProbs };
+    const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), 1)); // -sum p log p
+    return { logProbs, entropy: reshape(tf.where(real, entropy, zero), [B, C]) };
   }
 
   // ---------------------------------------------------------------- generation
@@ -419,7 +478,11 @@ export class TfDecoder {
   async generate(options: GenerateOptions): Promise<GenerateResult> {
     this.assertAlive();
     const { promptIds, maxNewTokens, temperature, topP } = options;
-    const B = promptIds.length;
+    const rowPrompt = options.rowPrompt ?? promptIds.map((_, p) => p);
+    const B = rowPrompt.length;
+    rowPrompt.forEach((p, b) => {
+      if (!Number.isInteger(p) || p < 0 || p >= promptIds.length) throw new Error(`generate: rowPrompt[${b}] = ${p} is not a prompt index in 0..${promptIds.length - 1}`);
+    });
     if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer (got ${maxNewTokens})`);
     if (!(temperature >= 0)) throw new Error(`generate: temperature must be >= 0 (got ${temperature})`);
     if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1] (got ${topP})`);
@@ -431,16 +494,19 @@ export class TfDecoder {
     this.checkIds(promptIds, 'promptIds');
     const eosIds = new Set(options.eosId === undefined ? [] : Array.isArray(options.eosId) ? options.eosId : [options.eosId]);
     const padId = options.padId ?? (eosIds.size > 0 ? [...eosIds][0] : 0);
-    const tokens: number[][] = promptIds.map(() => []);
+    const tokens: number[][] = rowPrompt.map(() => []);
     const finish: (FinishReason | undefined)[] = new Array(B).fill(undefined);
     if (B === 0 || maxNewTokens === 0) return { tokens, finishReason: finish.map(() => 'length') };
 
     const rng = new PyRandom(options.seed);
     const K = options.prefixEmbeds ? options.prefixEmbeds.shape[1] : 0;
     const prompt = padLeft(promptIds, padId);
+    const promptMask = prompt.mask.map((row) => [...new Array<number>(K).fill(1), ...row]);
     const state: DecodeState = {
       promptIds: prompt.ids,
-      mask: prompt.mask.map((row) => [...new Array<number>(K).fill(1), ...row]),
+      promptMask,
+      rowPrompt,
+      mask: rowPrompt.map((p) => [...promptMask[p]]),
       padId,
       eosIds,
       stopStrings,
@@ -480,14 +546,21 @@ export class TfDecoder {
     const B = mask.length;
     const V = this.config.vocabSize;
     const H = this.config.hiddenSize;
-    // Prefill: the whole padded batch once; logits only for the last position.
+    // Prefill: each distinct prompt once (logits only for its last position), then copied to its rows.
     let { logits, cache } = tf.tidy(() => {
-      let x = this.embed(state.promptIds);
-      if (options.prefixEmbeds) x = tf.concat([this.checkEmbeds(options.prefixEmbeds, 'prefixEmbeds', B), x], 1);
+      const P = state.promptIds.length;
+      let x = this.embed(state.promptIds); // [P, Tp, H]
+      if (options.prefixEmbeds) x = tf.concat([this.checkEmbeds(options.prefixEmbeds, 'prefixEmbeds', P), x], 1);
       const total = x.shape[1];
-      const run = this.runStack(x, this.context(mask, 0, total), undefined, false, true);
-      const lastH = reshape(tf.slice(run.last, [0, total - 1, 0], [B, 1, H]), [B, H]);
-      return { logits: this.head(this.rmsNorm(lastH, this.finalNorm)), cache: run.cache! };
+      const run = this.runStack(x, this.context(state.promptMask, 0, total), undefined, false, true);
+      const lastH = reshape(tf.slice(run.last, [0, total - 1, 0], [P, 1, H]), [P, H]);
+      const promptLogits = this.head(this.rmsNorm(lastH, this.finalNorm)); // [P, V]
+      if (options.rowPrompt === undefined) return { logits: promptLogits, cache: run.cache! };
+      const rows = tf.tensor1d([...state.rowPrompt], 'int32');
+      return {
+        logits: tf.gather(promptLogits, rows) as tf.Tensor2D, // [B, V]
+        cache: run.cache!.map((c) => ({ k: tf.gather(c.k, rows) as tf.Tensor4D, v: tf.gather(c.v, rows) as tf.Tensor4D })),
+      };
     });
     try {
       for (let step = 0; step < maxNewTokens; step++) {

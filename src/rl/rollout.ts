@@ -77,29 +77,26 @@ export async function sampleCompletions(
   if (prefix && prefix.shape[0] !== promptIds.length) throw new Error(`prefix has ${prefix.shape[0]} rows for ${promptIds.length} prompts`);
   const G = options.groupSize;
   const rows = promptIds.flatMap((_, p) => new Array<number>(G).fill(p)); // [P * G] prompt index per row
-  const repeated = prefix ? (tf.tidy(() => tf.gather(prefix, tf.tensor1d(rows, 'int32'))) as tf.Tensor3D) : undefined; // [P * G, K, hidden]
-  try {
-    const result = await policy.generate({
-      prefixEmbeds: repeated,
-      promptIds: rows.map((p) => promptIds[p]),
-      maxNewTokens: options.maxNewTokens,
-      temperature: options.temperature,
-      topP: options.topP,
-      eosId: tokenizer.eosId,
-      padId: tokenizer.padId,
-      seed: options.seed,
-      stopStrings: options.stopStrings,
-      decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }),
-    });
-    return result.tokens.map((ids, r) => ({
-      promptIndex: rows[r],
-      completionIds: ids,
-      text: tokenizer.decode(ids, { skipSpecial: true }),
-      finishReason: result.finishReason[r],
-    }));
-  } finally {
-    repeated?.dispose();
-  }
+  // Each prompt (with its context tokens) is prefilled once and shared by its G rows.
+  const result = await policy.generate({
+    prefixEmbeds: prefix,
+    promptIds: [...promptIds],
+    rowPrompt: rows,
+    maxNewTokens: options.maxNewTokens,
+    temperature: options.temperature,
+    topP: options.topP,
+    eosId: tokenizer.eosId,
+    padId: tokenizer.padId,
+    seed: options.seed,
+    stopStrings: options.stopStrings,
+    decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }),
+  });
+  return result.tokens.map((ids, r) => ({
+    promptIndex: rows[r],
+    completionIds: ids,
+    text: tokenizer.decode(ids, { skipSpecial: true }),
+    finishReason: result.finishReason[r],
+  }));
 }
 
 /** Score sampled completions with the verifiers of their prompts' tasks. */

@@ -385,7 +385,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
         // ---- reference log-probs [R][C]: the policy and router as they were at initialisation
         const rowPrompt = completions.map((c) => c.promptIndex);
-        const rows = { promptIds: rowPrompt.map((p) => promptIds[p]), completionIds: completions.map((c) => c.completionIds), expertStates: conditioning.states, rowPrompt };
+        const rows = { promptIds, completionIds: completions.map((c) => c.completionIds), expertStates: conditioning.states, rowPrompt };
         const refLogp = reference ? completionLogProbs(reference.decoder, refRouter, rows) : undefined;
         // ---- mu optimizer steps on this batch (the first with ratio 1)
         const oldLogp = config.grpo.iterations > 1 ? completionLogProbs(policy.decoder, router, rows) : undefined;

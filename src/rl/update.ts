@@ -4,7 +4,7 @@
 // (router, and LoRA or full policy weights when they are trainable). Returns the diagnostics cleanrl
 // and TRL log: loss, KL, clip fractions, entropy, gradient norm.
 
-import type { TfDecoder } from '../models/decoder.js';
+import type { CompletionScores, TfDecoder } from '../models/decoder.js';
 import type { NamedAdam } from '../models/optim.js';
 import * as tf from '../models/tf.js';
 import type { ExpertStates, PerceiverRouter } from '../router/perceiver.js';
@@ -12,7 +12,7 @@ import type { GrpoHyper } from './grpo.js';
 import { grpoLossTensor } from './grpo-tf.js';
 
 export interface UpdateBatch {
-  /** Per rollout row: prompt ids (BOS included). [R][P_r] */
+  /** Prompt ids (BOS included): one per prompt with rowPrompt ([P][T_p]), else one per rollout row. */
   promptIds: number[][];
   /** Per rollout row: sampled completion ids. [R][C_r] */
   completionIds: number[][];
@@ -27,7 +27,10 @@ export interface UpdateBatch {
   refLogp?: number[][];
   /** Expert states per expert, one row per prompt ([P, ...] each), when a router is used. */
   expertStates?: ExpertStates[];
-  /** Prompt of each rollout row ([R], values in 0..P-1); default: row r is prompt r. */
+  /**
+   * Prompt of each rollout row ([R], values in 0..P-1); default: row r is prompt r. With it, each prompt
+   * (and its context tokens) runs once and its keys/values are shared by its group's rows.
+   */
   rowPrompt?: number[];
 }
 
@@ -47,22 +50,24 @@ export interface UpdateMetrics {
   updateSeconds: number;
 }
 
-/** The router's context tokens for every rollout row: routed once per prompt, then gathered. [R, K, hidden] */
-function rowContext(router: PerceiverRouter | undefined, batch: Pick<UpdateBatch, 'expertStates' | 'rowPrompt'>): tf.Tensor3D | undefined {
+/** The router's context tokens, one set per prompt: [P, K, hidden] (undefined without a router). */
+function promptContext(router: PerceiverRouter | undefined, batch: Pick<UpdateBatch, 'expertStates'>): tf.Tensor3D | undefined {
   if (!router || !batch.expertStates) return undefined;
   const out = router.forward(batch.expertStates);
   out.attention.dispose();
   out.expertMass.dispose();
-  if (!batch.rowPrompt) return out.context;
-  const rows = tf.gather(out.context, tf.tensor1d(batch.rowPrompt, 'int32')) as tf.Tensor3D;
-  return rows;
+  return out.context;
+}
+
+/** The policy's scores of the batch's completions, conditioned on the router's context. Call inside a tidy or variableGrads. */
+function scoreBatch(policy: TfDecoder, router: PerceiverRouter | undefined, batch: Pick<UpdateBatch, 'promptIds' | 'completionIds' | 'expertStates' | 'rowPrompt'>, withEntropy: boolean): CompletionScores {
+  return policy.completionScores({ prefixEmbeds: promptContext(router, batch), promptIds: batch.promptIds, completionIds: batch.completionIds, rowPrompt: batch.rowPrompt }, withEntropy);
 }
 
 /** Log-probs (and mask) of completions under the current policy, without gradients. [R][C] */
 export function completionLogProbs(policy: TfDecoder, router: PerceiverRouter | undefined, batch: Pick<UpdateBatch, 'promptIds' | 'completionIds' | 'expertStates' | 'rowPrompt'>): number[][] {
   return tf.tidy(() => {
-    const prefix = rowContext(router, batch);
-    const { logProbs } = policy.completionScores({ prefixEmbeds: prefix, promptIds: batch.promptIds, completionIds: batch.completionIds }, false);
+    const { logProbs } = scoreBatch(policy, router, batch, false);
     return logProbs.arraySync() as number[][];
   });
 }
@@ -94,8 +99,7 @@ export function grpoUpdate(
   try {
     const t0 = performance.now();
     const { value, grads } = tf.variableGrads(() => {
-      const prefix = rowContext(router, batch); // [R, K, hidden]
-      const scores = policy.completionScores({ prefixEmbeds: prefix, promptIds: batch.promptIds, completionIds: batch.completionIds }, true);
+      const scores = scoreBatch(policy, router, batch, true); // [R, C] each
       const logp = tf.pad(scores.logProbs, [[0, 0], [0, C - scores.logProbs.shape[1]]]) as tf.Tensor2D; // [R, C]
       const mask = tf.pad(scores.mask, [[0, 0], [0, C - scores.mask.shape[1]]]) as tf.Tensor2D;
       // First inner iteration: the sampling policy is the current one; its log-probs enter as constants.

@@ -190,6 +190,74 @@ test('(c) gradients of sequenceLogProbs match central finite differences of the 
   dec.dispose();
 });
 
+test('shared prompt pass (rowPrompt): scores, entropy and gradients equal one pass per row', () => {
+  const config = decoderConfig({ vocabSize: 17, hiddenSize: 8, numLayers: 2, numHeads: 2, numKvHeads: 1, intermediateSize: 12, attentionBias: true, tieWordEmbeddings: false });
+  const dec = new TfDecoder(config, randomWeights(config, 8, 0.4), { trainable: true });
+  dec.attachLora({ rank: 2, alpha: 4, targets: ['q_proj', 'v_proj'], seed: 3 });
+  for (const v of dec.loraVariables().values()) v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', 1)); // B != 0
+  const prompts = [[1, 2, 3], [4], [5, 6]]; // P = 3, different lengths -> left padding
+  const rowPrompt = [0, 0, 1, 1, 1, 2]; // groups of different sizes
+  const completionIds = [[7, 8], [9], [10, 11, 12], [], [13, 14], [15, 16, 7, 8]]; // C = 1 and empty rows too
+  const coef = completionIds.map((_, r) => [0.5 - r * 0.2, 1, -0.7, 0.3]);
+  const prefix = tf.randomNormal([3, 2, 8], 0, 1, 'float32', 5) as tf.Tensor3D; // [P, K, H]
+  const prefixRows = tf.gather(prefix, tf.tensor1d(rowPrompt, 'int32')) as tf.Tensor3D; // [R, K, H]
+  const vars = [...dec.loraVariables().values(), dec.variable('model.layers.0.self_attn.k_proj.weight'), dec.variable('lm_head.weight')];
+  const run = (shared: boolean) => {
+    const batch = shared ? { prefixEmbeds: prefix, promptIds: prompts, completionIds, rowPrompt } : { prefixEmbeds: prefixRows, promptIds: rowPrompt.map((p) => prompts[p]), completionIds };
+    const scores = dec.completionScores(batch, true);
+    const out = { logp: scores.logProbs.arraySync(), entropy: scores.entropy!.arraySync(), mask: scores.mask.arraySync() };
+    tf.dispose([scores.logProbs, scores.entropy!, scores.mask]);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(dec.sequenceLogProbs(batch), tf.tensor2d(coef))) as tf.Scalar, vars);
+    const g = vars.map((v) => Array.from(grads[v.name].dataSync()));
+    tf.dispose([value, ...Object.values(grads)]);
+    return { ...out, g };
+  };
+  const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>) => Math.max(...Array.from(x, (v, i) => Math.abs(v - y[i])));
+  const a = run(true);
+  const b = run(false);
+  assert.deepEqual(a.mask, b.mask);
+  assert.deepEqual(a.mask.map((r) => r.reduce((s, x) => s + x, 0)), [2, 1, 3, 0, 2, 4]);
+  for (const key of ['logp', 'entropy'] as const) {
+    assert.ok(maxDiff(a[key].flat(), b[key].flat()) < 1e-5, `${key}: ${maxDiff(a[key].flat(), b[key].flat())}`);
+  }
+  assert.equal(a.logp[3].every((x) => x === 0), true);
+  a.g.forEach((g, i) => {
+    const scale = Math.max(...b.g[i].map(Math.abs));
+    assert.ok(scale > 1e-4, `gradient ${i} is zero: the comparison would be vacuous`);
+    assert.ok(maxDiff(g, b.g[i]) < 1e-4 * Math.max(1, scale), `gradient ${vars[i].name}: ${maxDiff(g, b.g[i])}`);
+  });
+  // Gradient with respect to the per-prompt prefix = the per-row prefix gradients summed over each group.
+  const loss = (p: tf.Tensor, shared: boolean) =>
+    tf.sum(tf.mul(dec.sequenceLogProbs(shared ? { prefixEmbeds: p as tf.Tensor3D, promptIds: prompts, completionIds, rowPrompt } : { prefixEmbeds: p as tf.Tensor3D, promptIds: rowPrompt.map((q) => prompts[q]), completionIds }), tf.tensor2d(coef)));
+  const gShared = tf.grad((p: tf.Tensor) => loss(p, true))(prefix);
+  const gRows = tf.grad((p: tf.Tensor) => loss(p, false))(prefixRows);
+  const summed = tf.unsortedSegmentSum(gRows, tf.tensor1d(rowPrompt, 'int32'), 3);
+  assert.ok(maxDiff(Array.from(gShared.dataSync()), Array.from(summed.dataSync())) < 1e-4);
+  assert.throws(() => dec.completionScores({ promptIds: prompts, completionIds: [[1]], rowPrompt: [3] }), /rowPrompt\[0\] = 3 is not a prompt index in 0..2/);
+  assert.throws(() => dec.completionScores({ promptIds: prompts, completionIds: [[1], [2]], rowPrompt: [0] }), /rowPrompt has 1 entries for 2 completions/);
+  tf.dispose([prefix, prefixRows, gShared, gRows, summed]);
+  dec.dispose();
+});
+
+test('generate with rowPrompt (one prefill per prompt) samples what repeating the prompts does', async () => {
+  const config = CONFIGS[0].config;
+  const dec = new TfDecoder(config, randomWeights(config, 19, 0.5));
+  const prompts = [[1, 2, 3, 4], [5], [6, 7]];
+  const rowPrompt = [0, 0, 0, 1, 1, 2, 2, 2];
+  const prefix = tf.randomNormal([3, 2, config.hiddenSize], 0, 1, 'float32', 3) as tf.Tensor3D;
+  const prefixRows = tf.gather(prefix, tf.tensor1d(rowPrompt, 'int32')) as tf.Tensor3D;
+  for (const temperature of [0, 1]) {
+    const common = { maxNewTokens: 5, temperature, topP: 0.9, seed: 4, eosId: 0 };
+    const shared = await dec.generate({ ...common, prefixEmbeds: prefix, promptIds: prompts, rowPrompt });
+    const repeated = await dec.generate({ ...common, prefixEmbeds: prefixRows, promptIds: rowPrompt.map((p) => prompts[p]) });
+    assert.deepEqual(shared, repeated, `temperature ${temperature}`);
+    if (temperature > 0) assert.notDeepEqual(shared.tokens[0], shared.tokens[1], 'rows of one prompt should sample differently');
+  }
+  await assert.rejects(dec.generate({ promptIds: prompts, rowPrompt: [0, 3], maxNewTokens: 1, temperature: 0, topP: 1, seed: 0 }), /rowPrompt\[1\] = 3 is not a prompt index in 0..2/);
+  tf.dispose([prefix, prefixRows]);
+  dec.dispose();
+});
+
 test('(b) KV-cache greedy generation equals argmax of repeated full forwards (padded batch, soft prefix)', async () => {
   for (const { label, config } of [CONFIGS[0], CONFIGS[2]]) {
     const dec = new TfDecoder(config, randomWeights(config, 17, 0.5));

@@ -55,20 +55,22 @@ test('GRPO update moves the router in the direction of the advantages', () => {
   policy.dispose();
 });
 
-test('routing once per prompt then gathering rows equals routing every row; omitted old log-probs mean ratio 1', () => {
+test('routing and running each prompt once for its group equals doing it for every row; omitted old log-probs mean ratio 1', () => {
   const config = decoderConfig({ vocabSize: 20, hiddenSize: 16, numLayers: 1, numHeads: 2, maxPositionEmbeddings: 64 });
   const policy = TfDecoder.random(config, 5, { name: 'gather-policy' });
   const routerConfig = { experts: ['a'], expertWidths: [6], width: 8, numLatents: 2, numHeads: 2, outputWidth: 16, ffnMultiplier: 2, selfAttentionBlocks: 0, expertEmbeddings: false, outputInitStd: 0.1, seed: 2 };
   const hyper = { epsilonLow: 0.2, epsilonHigh: 0.2, beta: 0, aggregation: 'token-mean' as const, maxCompletionLength: 3 };
-  const prompts = tf.randomNormal([2, 6], 0, 1, 'float32', 9) as tf.Tensor2D; // [P = 2, 6]
+  const promptStates = tf.randomNormal([2, 6], 0, 1, 'float32', 9) as tf.Tensor2D; // [P = 2, 6]
   const rowPrompt = [0, 0, 1, 1];
-  const perRow = tf.gather(prompts, tf.tensor1d(rowPrompt, 'int32')) as tf.Tensor2D; // [R = 4, 6]
-  const rows = { promptIds: [[1, 5], [1, 5], [1, 7, 8], [1, 7, 8]], completionIds: [[3, 2], [4, 4, 2], [9, 2], [10, 2]], advantages: [1, -1, 0.5, -0.5] };
+  const perRow = tf.gather(promptStates, tf.tensor1d(rowPrompt, 'int32')) as tf.Tensor2D; // [R = 4, 6]
+  const prompts = [[1, 5], [1, 7, 8]];
+  const rows = { completionIds: [[3, 2], [4, 4, 2], [9, 2], [10, 2]], advantages: [1, -1, 0.5, -0.5] };
   const run = (states: tf.Tensor2D, gather: number[] | undefined, withOld: boolean) => {
     const router = new PerceiverRouter(routerConfig);
     const params = new Map([...router.variables].map(([n, v]) => [`router.${n}`, v]));
     const optimizer = new NamedAdam(params, { clipNorm: 0 });
-    const batch = { ...rows, expertStates: [{ states }], rowPrompt: gather };
+    const promptIds = gather ? prompts : rowPrompt.map((p) => prompts[p]);
+    const batch = { ...rows, promptIds, expertStates: [{ states }], rowPrompt: gather };
     const oldLogp = withOld ? completionLogProbs(policy, router, batch) : undefined;
     const m = grpoUpdate(policy, router, optimizer, params, { ...batch, oldLogp }, hyper, 0.01);
     const after = completionLogProbs(policy, router, batch);
@@ -76,13 +78,13 @@ test('routing once per prompt then gathering rows equals routing every row; omit
     router.dispose();
     return { m, after };
   };
-  const a = run(prompts, rowPrompt, false);
+  const a = run(promptStates, rowPrompt, false);
   const b = run(perRow, undefined, true);
   assert.ok(Math.abs(a.m.loss - b.m.loss) < 1e-6, `${a.m.loss} vs ${b.m.loss}`);
   assert.ok(Math.abs(a.m.gradNorm - b.m.gradNorm) < 1e-5 * Math.max(1, b.m.gradNorm), `${a.m.gradNorm} vs ${b.m.gradNorm}`);
   assert.equal(a.m.clipRatio, 0);
   assert.ok(a.m.backwardSeconds >= 0 && a.m.updateSeconds >= 0);
   a.after.forEach((row, r) => row.forEach((x, t) => assert.ok(Math.abs(x - b.after[r][t]) < 1e-5, `row ${r} token ${t}: ${x} vs ${b.after[r][t]}`)));
-  tf.dispose([prompts, perRow]);
+  tf.dispose([promptStates, perRow]);
   policy.dispose();
 });
