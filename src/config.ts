@@ -184,6 +184,12 @@ const expertsSchema = z
       .positive()
       .default(1)
       .describe('Prompts per ONNX run when extracting hidden states. 1 (default) makes every state independent of which prompts share its batch (padded batches differ in the last bits), so runs repeat exactly whatever the cache holds; larger batches can be faster on a GPU.'),
+    prompt: z
+      .enum(['question', 'answer-start'])
+      .default('question')
+      .describe(
+        'What each expert reads: the formatted `question`, or `answer-start` = the question followed by the opening answer tag (`<answer>`), so the pooled last-token state is the one the expert would answer from (the tiny world\'s counterpart of a chat template\'s generation prompt).',
+      ),
     perturb: z
       .enum(['none', 'shuffle', 'zero'])
       .default('none')

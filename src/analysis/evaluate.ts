@@ -115,7 +115,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
       router = new PerceiverRouter(routerConfig(config, pool.names, pool.widths, files.architecture.hiddenSize));
     }
     if (spec.checkpoint) applyCheckpointWeights(config, spec.checkpoint.checkpoint, policy.decoder, router);
-    const conditioner = new Conditioner(format, pool, router, config.experts.perturb);
+    const conditioner = new Conditioner(format, pool, router, config.experts.perturb, config.experts.prompt);
     const n = spec.greedy ? 1 : spec.samples;
     const temperature = spec.greedy ? 0 : config.grpo.temperature;
     const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];

@@ -277,7 +277,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       router = new PerceiverRouter(rc);
       if (reference) refRouter = new PerceiverRouter(rc); // same seed: the router at initialisation
     }
-    const conditioner = new Conditioner(format, pool, router, config.experts.perturb);
+    const conditioner = new Conditioner(format, pool, router, config.experts.perturb, config.experts.prompt);
     const K = router ? config.router.numLatents : 0;
     checkLengths(config, tokenizer, dataset, split, format, K, policyFiles.architecture.maxPositionEmbeddings);
 

@@ -25,6 +25,18 @@ export function referenceAnswer(entry: TaskEntry): string {
   throw new Error(`entry ${String(entry.metadata.source_dataset)}#${String(entry.metadata.source_index)} has no answer and no metadata.example_answer`);
 }
 
+/**
+ * What the experts read: the prompt alone (`question`), or the prompt followed by the opening answer tag
+ * (`answer-start`), so that the last token's hidden state is the one from which the expert would write
+ * its answer (the tiny world's counterpart of a chat template's generation prompt).
+ */
+export type ExpertPromptMode = 'question' | 'answer-start';
+
+export function formatExpertPrompt(format: PromptFormat, entry: Pick<TaskEntry, 'question'>, mode: ExpertPromptMode): string {
+  const prompt = formatPrompt(format, entry);
+  return mode === 'answer-start' ? `${prompt}<${format.answerTag}>` : prompt;
+}
+
 export function formatTarget(format: PromptFormat, entry: TaskEntry): string {
   return `<${format.answerTag}>${referenceAnswer(entry)}</${format.answerTag}>`;
 }

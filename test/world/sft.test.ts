@@ -8,7 +8,7 @@ import { selectBackend } from '../../src/models/backend.js';
 import { decoderConfig } from '../../src/models/decoder-config.js';
 import { TfDecoder } from '../../src/models/decoder.js';
 import { buildCharTokenizer, projectTokenizer } from '../../src/models/tokenizer/build.js';
-import { formatPrompt, formatTarget, referenceAnswer } from '../../src/world/format.js';
+import { formatExpertPrompt, formatPrompt, formatTarget, referenceAnswer } from '../../src/world/format.js';
 import { trainSft, type SftCheckpoint, type SftExample } from '../../src/world/sft.js';
 import { taskRegistry } from '../../tasks/index.js';
 
@@ -35,6 +35,8 @@ test('format: template, newline, answer tags; example_answer when Reasoning Gym 
   const entry = { question: 'What is 2+2?', answer: '4', metadata: {} };
   assert.equal(formatPrompt(FORMAT, entry), 'Q: What is 2+2?\n');
   assert.equal(formatTarget(FORMAT, entry), '<answer>4</answer>');
+  assert.equal(formatExpertPrompt(FORMAT, entry, 'question'), 'Q: What is 2+2?\n');
+  assert.equal(formatExpertPrompt(FORMAT, entry, 'answer-start'), 'Q: What is 2+2?\n<answer>');
   assert.equal(referenceAnswer({ question: 'q', answer: null, metadata: { example_answer: 'P ∨ Q' } }), 'P ∨ Q');
   assert.throws(() => referenceAnswer({ question: 'q', answer: null, metadata: {} }), /no answer and no metadata\.example_answer/);
 });
