@@ -190,6 +190,24 @@ const expertsSchema = z
       .describe(
         'What each expert reads: the formatted `question`, or `answer-start` = the question followed by the opening answer tag (`<answer>`), so the pooled last-token state is the one the expert would answer from (the tiny world\'s counterpart of a chat template\'s generation prompt).',
       ),
+    generation: z
+      .object({
+        maxNewTokens: z
+          .number()
+          .int()
+          .positive()
+          .default(32)
+          .describe("Longest text each expert writes, in the expert's own tokens (method text-concat; greedy, also stopping at the closing answer tag or EOS)."),
+        batchSize: z
+          .number()
+          .int()
+          .positive()
+          .default(1)
+          .describe('Prompts per ONNX run while experts write (method text-concat). 1 (default) makes every text independent of which prompts share its batch, as experts.batchSize does for states; larger batches are faster.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Greedy text generation by the experts, for method text-concat (the text-concatenation baseline).'),
     perturb: z
       .enum(['none', 'shuffle', 'zero'])
       .default('none')
@@ -199,7 +217,7 @@ const expertsSchema = z
       .min(1)
       .nullable()
       .default('.cache/hidden-states')
-      .describe('On-disk hidden-state cache (checksummed entries keyed by model, tokenizer, layer, pooling and prompt); null disables it.'),
+      .describe('On-disk cache of hidden states (checksummed entries keyed by model, tokenizer, layer, pooling and prompt) and, under its `texts/` folder, of expert texts for method text-concat (keyed by model, tokenizer, generation settings and prompt); null disables both.'),
   })
   .strict();
 
@@ -284,9 +302,11 @@ export const configSchema = z
     data: dataSchema.describe('Tasks, splits, prompts.'),
     world: worldSchema.optional().describe('The tiny world: heterogeneous experts and a policy base built from the task generators (`musketeers experts build`).'),
     method: z
-      .enum(['musketeers', 'no-experts'])
+      .enum(['musketeers', 'no-experts', 'text-concat'])
       .default('musketeers')
-      .describe('`musketeers`: experts -> router -> soft context tokens -> policy; `no-experts`: the single-model RLVR baseline (same policy, loop and budget, no router).'),
+      .describe(
+        '`musketeers`: experts -> router -> soft context tokens -> policy; `no-experts`: the single-model RLVR baseline (same policy, loop and budget, no router); `text-concat`: each expert writes a greedy answer (experts.generation) and the policy reads them as text lines before the question (no router, no soft prefix; same loop and budget).',
+      ),
     policy: policySchema.prefault({}).describe('The policy GRPO trains (`musketeers train`).'),
     experts: expertsSchema.prefault({}).describe('Frozen experts whose hidden states the router reads.'),
     router: routerSchema.prefault({}).describe('The Perceiver-style attention interface.'),
@@ -560,6 +580,7 @@ function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
   if (config.method === 'musketeers' && config.experts.perturb === 'shuffle' && config.train.promptsPerStep < 2) {
     issues.push(at(['experts', 'perturb'], 'shuffle swaps states between the prompts of a step; set train.promptsPerStep to 2 or more', 'shuffle'));
   }
+  if (config.method === 'text-concat') issues.push(...textConcatIssues(config, at));
   const world = config.world;
   if (!world) return issues;
   const role = new Map(world.models.map((m) => [m.name, m.role]));
@@ -578,6 +599,20 @@ function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
       issues.push(at(['experts', 'models', i], `${what}; the world's experts are ${experts.join(', ')}`, name));
     }
   });
+  return issues;
+}
+
+/**
+ * method text-concat reads expert texts, not hidden states: settings that only change the router or the
+ * states it reads do not apply (an ablation of the method, not of this baseline), and only the policy trains.
+ */
+function textConcatIssues(config: MusketeersConfig, at: (path: (string | number)[], message: string, value?: unknown) => ConfigIssue): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const why = "method text-concat has no router (the policy reads the experts' answers as text)";
+  if (config.policy.mode === 'frozen') issues.push(at(['policy', 'mode'], `nothing would train: ${why} and policy.mode is frozen; set policy.mode to lora or full`, 'frozen'));
+  if (config.router.attention !== 'learned') issues.push(at(['router', 'attention'], `router.attention ablates the router, but ${why}; remove the setting or use method musketeers`, config.router.attention));
+  if (!config.router.trainable) issues.push(at(['router', 'trainable'], `router.trainable ablates the router, but ${why}; remove the setting or use method musketeers`, false));
+  if (config.experts.perturb !== 'none') issues.push(at(['experts', 'perturb'], `experts.perturb ablates the hidden states the router reads, but ${why}; remove the setting or use method musketeers`, config.experts.perturb));
   return issues;
 }
 

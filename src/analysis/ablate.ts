@@ -1,6 +1,7 @@
 // Ablations as config variants of one experiment: each is a set of `--set` overrides on the base config
 // (router frozen, uniform or top-1 attention, shuffled or zeroed expert states, an expert dropped or
-// alone, another pooling or layer, no experts at all), run through the same trainer for each seed. All
+// alone, another pooling or layer, no experts at all, the experts' texts instead of their states), run
+// through the same trainer for each seed. All
 // variants are validated before anything trains; finished runs are skipped, interrupted ones resumed.
 
 import { existsSync } from 'node:fs';
@@ -30,6 +31,8 @@ export interface AblationChoice {
   pool?: string;
   layer?: number;
   noExperts?: boolean;
+  /** The text-concatenation baseline (method text-concat). */
+  textConcat?: boolean;
   /** Every ablation that applies to the config (the paper's table). */
   all?: boolean;
 }
@@ -49,6 +52,9 @@ export function ablationVariants(config: MusketeersConfig, choice: AblationChoic
   const add = (on: boolean | undefined, label: string, overrides: string[]) => on && variants.push({ label, overrides });
   const all = choice.all ?? false;
   add(all || choice.noExperts, 'no-experts', ['method=no-experts']);
+  if ((all || choice.textConcat) && config.policy.mode === 'frozen') {
+    if (choice.textConcat) throw new UsageError('--text-concat trains the policy on the experts\' texts (it has no router), but policy.mode is frozen: nothing would train; use --set policy.mode=lora');
+  } else add(all || choice.textConcat, 'text-concat', ['method=text-concat']);
   if ((all || choice.freezeRouter) && config.policy.mode === 'frozen') {
     if (choice.freezeRouter) throw new UsageError('--freeze-router keeps the router at initialisation while the policy trains, but policy.mode is frozen: nothing would train; use --set policy.mode=lora');
   } else add(all || choice.freezeRouter, 'freeze-router', ['router.trainable=false']);

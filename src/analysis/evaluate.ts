@@ -1,5 +1,5 @@
 // `musketeers eval`: the policy (at a checkpoint, or as it starts: base weights and the router at
-// initialisation, or with no experts at all) on held-out items of registered tasks or GSM8K. n samples
+// initialisation, with no experts at all, or reading the experts' texts) on held-out items of registered tasks or GSM8K. n samples
 // per item (or greedy), accuracy with a 95% interval, mean score, unbiased pass@k, GSM8K strict and
 // flexible accuracy, and the router's attention mass per expert — per task and overall.
 
@@ -16,11 +16,13 @@ import { selectBackend, type BackendRequest } from '../models/backend.js';
 import { latestCheckpoint, loadCheckpoint, CheckpointError, type TrainCheckpoint } from '../rl/checkpoint.js';
 import { Conditioner, disposeConditioning } from '../rl/conditioning.js';
 import { ExpertPool } from '../rl/expert-pool.js';
+import { ExpertTextPool } from '../rl/expert-texts.js';
 import { sampleCompletions } from '../rl/rollout.js';
 import { runPaths, stepName } from '../rl/run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig } from '../rl/setup.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, expertTextOptions, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig } from '../rl/setup.js';
+import { policyPromptIds } from '../rl/text-concat.js';
 import { PerceiverRouter } from '../router/perceiver.js';
-import { formatPrompt, type PromptFormat } from '../world/format.js';
+import type { PromptFormat } from '../world/format.js';
 import { mean, passAtK, tConfidenceInterval, wilsonInterval } from './stats.js';
 
 export interface ResolvedCheckpoint {
@@ -108,18 +110,19 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
   const tokenizer = loadPolicyTokenizer(files);
   const policy = buildPolicy(config, files, 'eval-policy');
   let pool: ExpertPool | undefined;
+  let texts: ExpertTextPool | undefined;
   let router: PerceiverRouter | undefined;
   try {
     if (config.method === 'musketeers') {
       pool = await ExpertPool.open(expertSpecs(config), { ...config.experts, warn: spec.warn });
       router = new PerceiverRouter(routerConfig(config, pool.names, pool.widths, files.architecture.hiddenSize));
     }
+    if (config.method === 'text-concat') texts = await ExpertTextPool.open(expertSpecs(config), expertTextOptions(config, spec.warn));
     if (spec.checkpoint) applyCheckpointWeights(config, spec.checkpoint.checkpoint, policy.decoder, router);
-    const conditioner = new Conditioner(format, pool, router, config.experts.perturb, config.experts.prompt);
+    const conditioner = new Conditioner(format, pool, router, config.experts.perturb, config.experts.prompt, texts);
     const n = spec.greedy ? 1 : spec.samples;
     const temperature = spec.greedy ? 0 : config.grpo.temperature;
     const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];
-    const bos = tokenizer.bosId!;
     const results: TaskEvalResult[] = [];
     const overallMass: number[][] = [];
     for (const [task, entries] of spec.items) {
@@ -140,7 +143,12 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
             mass.push(r.mass);
             entropy.push(r.entropy);
           }
-          const promptIds = batch.map((e) => [bos, ...tokenizer.encode(formatPrompt(format, e))]);
+          const promptIds = policyPromptIds(tokenizer, conditioning.promptTexts, {
+            maxPositions: files.architecture.maxPositionEmbeddings,
+            prefixTokens: conditioning.prefix?.shape[1] ?? 0,
+            maxNewTokens: config.grpo.maxNewTokens,
+            textConcat: texts !== undefined,
+          });
           const completions = await sampleCompletions(policy.decoder, tokenizer, promptIds, conditioning.prefix, {
             groupSize: n,
             maxNewTokens: config.grpo.maxNewTokens,
@@ -209,6 +217,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
     router?.dispose();
     policy.decoder.dispose();
     await pool?.dispose();
+    await texts?.dispose();
   }
 }
 

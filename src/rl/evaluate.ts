@@ -1,15 +1,16 @@
 // Held-out evaluation during and after training: greedy decoding of the policy, conditioned on the
 // experts through the router as in training, on a fixed set of items per task from the evaluation
-// split; accuracy, mean score and format rate per task, and where the router's attention went.
+// split (text-concat: the experts' answers written before each question, as in training); accuracy, mean
+// score and format rate per task, and where the router's attention went.
 
 import { extractAnswer } from '../../tasks/common/extract.js';
 import type { TaskRegistry } from '../../tasks/registry.js';
 import type { TaskEntry } from '../../tasks/types.js';
 import type { TfDecoder } from '../models/decoder.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
-import { formatPrompt } from '../world/format.js';
 import { disposeConditioning, type Conditioner } from './conditioning.js';
 import type { RoutingRecord } from './metrics.js';
+import { policyPromptIds } from './text-concat.js';
 
 export interface TaskEvalReport {
   items: number;
@@ -42,6 +43,8 @@ export interface EvalOptions {
   batchSize: number;
   /** Decoding of a row ends once its text contains one of these. */
   stopStrings?: string[];
+  /** The policy's positions: a prompt that leaves no room for the completion is an error naming the fix. */
+  maxPositions: number;
 }
 
 function massRecord(experts: readonly string[], routing: readonly RoutingRecord[]): { expertMass?: Record<string, number>; routerEntropy?: number } {
@@ -63,7 +66,6 @@ export async function evaluateHeldOut(
   const started = performance.now();
   const tasks: Record<string, TaskEvalReport> = {};
   const allRouting: RoutingRecord[] = [];
-  const bos = tokenizer.bosId!;
   for (const [name, items] of itemsByTask) {
     if (items.length === 0) continue;
     const task = registry.get(name);
@@ -76,7 +78,12 @@ export async function evaluateHeldOut(
       const conditioning = await conditioner.condition(batch);
       try {
         routing.push(...conditioning.routing);
-        const promptIds = batch.map((e) => [bos, ...tokenizer.encode(formatPrompt(conditioner.format, e))]);
+        const promptIds = policyPromptIds(tokenizer, conditioning.promptTexts, {
+          maxPositions: options.maxPositions,
+          prefixTokens: conditioning.prefix?.shape[1] ?? 0,
+          maxNewTokens: options.maxNewTokens,
+          textConcat: conditioner.textExperts.length > 0,
+        });
         const generated = await policy.generate({ prefixEmbeds: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0, stopStrings: options.stopStrings, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) });
         generated.tokens.forEach((ids, k) => {
           const answer = extractAnswer(tokenizer.decode(ids, { skipSpecial: true }), conditioner.format.answerTag);

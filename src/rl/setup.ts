@@ -18,6 +18,7 @@ import type { PerceiverRouter, RouterConfig } from '../router/perceiver.js';
 import type { TrainCheckpoint } from './checkpoint.js';
 import { modelDir } from '../world/build.js';
 import type { ExpertSpec } from './expert-pool.js';
+import type { ExpertTextPoolOptions } from './expert-texts.js';
 
 export interface PolicyFiles {
   name: string;
@@ -96,6 +97,18 @@ export function expertSpecs(config: MusketeersConfig): ExpertSpec[] {
     const dir = modelDir(config, name);
     return { name, model: join(dir, 'model.onnx'), tokenizer: dir, addBos: true };
   });
+}
+
+/** How the experts write for method text-concat: greedy, stopping at the closing answer tag, cached under experts.cacheDir. */
+export function expertTextOptions(config: MusketeersConfig, warn?: (message: string) => void): ExpertTextPoolOptions {
+  return {
+    providers: config.experts.providers,
+    batchSize: config.experts.generation.batchSize,
+    maxNewTokens: config.experts.generation.maxNewTokens,
+    stopStrings: [`</${config.data.prompt.answerTag}>`],
+    cacheDir: config.experts.cacheDir,
+    warn,
+  };
 }
 
 export function routerConfig(config: MusketeersConfig, experts: string[], widths: number[], outputWidth: number): RouterConfig {

@@ -35,11 +35,13 @@ import { latestCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.j
 import { Conditioner, disposeConditioning } from './conditioning.js';
 import { evaluateHeldOut, type EvalReport } from './evaluate.js';
 import { ExpertPool } from './expert-pool.js';
+import { ExpertTextPool } from './expert-texts.js';
 import { groupAdvantages, type GrpoHyper } from './grpo.js';
 import { rolloutMetrics, routingMetrics } from './metrics.js';
 import { sampleCompletions, scoreCompletions, type Rollout } from './rollout.js';
 import { appendJsonl, assertNoRun, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig, trainingSeed } from './setup.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, expertTextOptions, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig, trainingSeed } from './setup.js';
+import { policyPromptIds, textConcatBudget } from './text-concat.js';
 import { completionLogProbs, grpoUpdate, type UpdateMetrics } from './update.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */
@@ -180,7 +182,7 @@ export function heldOutItems(dataset: CompositeDataset, evalIndices: readonly nu
   return byTask;
 }
 
-function sampleRecords(step: number, entries: readonly TaskEntry[], rollouts: readonly Rollout[], routing: { mass: number[] }[], experts: readonly string[], count: number, G: number): unknown[] {
+function sampleRecords(step: number, entries: readonly TaskEntry[], rollouts: readonly Rollout[], routing: { mass: number[] }[], experts: readonly string[], count: number, G: number, expertTexts?: readonly Record<string, string>[]): unknown[] {
   const picks: number[] = [];
   for (let k = 0; picks.length < Math.min(count, rollouts.length); k++) {
     const idx = ((k * G) % rollouts.length) + Math.floor((k * G) / rollouts.length);
@@ -200,6 +202,7 @@ function sampleRecords(step: number, entries: readonly TaskEntry[], rollouts: re
       reward: r.reward,
       taskScore: r.taskScore,
       ...(mass ? { expertMass: Object.fromEntries(experts.map((x, k) => [x, mass[k]])) } : {}),
+      ...(expertTexts ? { expertTexts: expertTexts[r.promptIndex] } : {}),
     };
   });
 }
@@ -259,6 +262,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const policy = buildPolicy(config, policyFiles, 'policy');
   const reference = config.grpo.beta > 0 ? buildPolicy({ ...config, policy: { ...config.policy, mode: 'frozen' } }, policyFiles, 'reference') : undefined;
   let pool: ExpertPool | undefined;
+  let texts: ExpertTextPool | undefined;
   let router: PerceiverRouter | undefined;
   let refRouter: PerceiverRouter | undefined;
   let optimizer: NamedAdam | undefined;
@@ -269,6 +273,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     policy.decoder.dispose();
     reference?.decoder.dispose();
     await pool?.dispose();
+    await texts?.dispose();
   };
   try {
     if (useExperts) {
@@ -277,9 +282,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       router = new PerceiverRouter(rc);
       if (reference) refRouter = new PerceiverRouter(rc); // same seed: the router at initialisation
     }
-    const conditioner = new Conditioner(format, pool, router, config.experts.perturb, config.experts.prompt);
+    if (config.method === 'text-concat') texts = await ExpertTextPool.open(expertSpecs(config), expertTextOptions(config, (m) => events.warn?.(m)));
+    const conditioner = new Conditioner(format, pool, router, config.experts.perturb, config.experts.prompt, texts);
     const K = router ? config.router.numLatents : 0;
-    checkLengths(config, tokenizer, dataset, split, format, K, policyFiles.architecture.maxPositionEmbeddings);
+    const maxPositions = policyFiles.architecture.maxPositionEmbeddings;
+    checkLengths(config, tokenizer, dataset, split, format, K, maxPositions, texts ? expertLinesBudget(texts, tokenizer, events.warn) : 0);
+    const promptLimits = { maxPositions, prefixTokens: K, maxNewTokens: config.grpo.maxNewTokens, textConcat: texts !== undefined };
 
     const params = new Map<string, tf.Variable>();
     if (router && config.router.trainable) for (const [n, v] of router.variables) params.set(`router.${n}`, v);
@@ -308,10 +316,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed, backend, source: options.source });
     }
     mkdirSync(paths.eval, { recursive: true });
-    events.onReady?.({ runDir, startStep, steps: T, backend, experts: pool?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
+    events.onReady?.({ runDir, startStep, steps: T, backend, experts: pool?.names ?? texts?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
 
     const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];
-    const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32, stopStrings };
+    const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32, stopStrings, maxPositions };
     const runEval = async (step: number): Promise<EvalReport> => {
       const report = await evaluateHeldOut(step, policy.decoder, tokenizer, conditioner, registry, heldOut, evalOptions);
       writeFileAtomic(join(paths.eval, `${stepName(step)}.json`), `${JSON.stringify(report, null, 2)}\n`);
@@ -347,16 +355,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     let lastCheckpoint: string | undefined = resumeFrom?.dir;
     let interrupted = false;
-    const bos = tokenizer.bosId!;
     for (let step = startStep + 1; step <= T; step++) {
       const t0 = performance.now();
       const lr = learningRateAt(config.grpo, step, T);
 
-      // ---- batch: P training prompts; policy token ids [P][L_p] with BOS
+      // ---- batch: P training prompts
       const entries = stream.batch(step, P);
-      const promptIds = entries.map((e) => [bos, ...tokenizer.encode(formatPrompt(format, e))]);
 
-      // ---- experts -> router -> context tokens [P, K, hidden] (no gradient; recomputed in the update)
+      // ---- experts -> router -> context tokens [P, K, hidden] (no gradient; recomputed in the update),
+      // or (text-concat) the experts' answers written into the prompt text
       const conditioning = await conditioner.condition(entries);
       let rollouts: Rollout[];
       let updates: UpdateMetrics[] = [];
@@ -364,6 +371,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       let tReward = 0;
       let tReference = 0;
       try {
+        // ---- policy token ids [P][L_p] with BOS
+        const promptIds = policyPromptIds(tokenizer, conditioning.promptTexts, promptLimits);
         // ---- rollouts: G completions per prompt, R = P * G rows, group by group
         const t1 = performance.now();
         const completions = await sampleCompletions(policy.decoder, tokenizer, promptIds, conditioning.prefix, {
@@ -427,7 +436,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         };
         appendJsonl(paths.metrics, metrics);
         if (config.train.sampleEvery > 0 && step % config.train.sampleEvery === 0) {
-          for (const s of sampleRecords(step, entries, rollouts, conditioning.routing, conditioner.experts, config.train.samplesPerLog, G)) appendJsonl(paths.samples, s);
+          for (const s of sampleRecords(step, entries, rollouts, conditioning.routing, conditioner.experts, config.train.samplesPerLog, G, conditioning.expertTexts)) appendJsonl(paths.samples, s);
         }
         events.onStep?.(metrics);
         if (!applied) {
@@ -512,8 +521,23 @@ function checkedMoments(moments: Map<string, NamedTensor>, params: ReadonlyMap<s
   return moments;
 }
 
-/** Every prompt, with the context tokens and the completion budget, must fit the policy's positions. */
-function checkLengths(config: MusketeersConfig, tokenizer: TextTokenizer, dataset: CompositeDataset, split: { train: number[]; eval: number[] }, format: PromptFormat, K: number, maxPositions: number): void {
+/**
+ * The policy tokens the expert lines of text-concat can add (an upper estimate; each prompt is also checked
+ * when it is built). Characters the policy's tokenizer cannot encode are reported once.
+ */
+function expertLinesBudget(texts: ExpertTextPool, tokenizer: TextTokenizer, warn?: (m: string) => void): number {
+  const budget = textConcatBudget(
+    tokenizer,
+    texts.generators.map((g) => ({ name: g.name, tokenizer: g.tokenizer, maxNewTokens: g.settings.maxNewTokens })),
+  );
+  for (const [expert, chars] of Object.entries(budget.unencodable)) {
+    warn?.(`text-concat: the policy's tokenizer reads these characters expert '${expert}' can write as unknown tokens: ${chars.map((c) => JSON.stringify(c)).join(' ')}`);
+  }
+  return budget.tokens;
+}
+
+/** Every prompt, with the context tokens (or expert lines) and the completion budget, must fit the policy's positions. */
+function checkLengths(config: MusketeersConfig, tokenizer: TextTokenizer, dataset: CompositeDataset, split: { train: number[]; eval: number[] }, format: PromptFormat, K: number, maxPositions: number, expertLines: number): void {
   let longest = 0;
   let example = '';
   for (const i of [...split.train, ...split.eval]) {
@@ -524,11 +548,12 @@ function checkLengths(config: MusketeersConfig, tokenizer: TextTokenizer, datase
       example = String(e.metadata.source_dataset);
     }
   }
-  const need = K + longest + config.grpo.maxNewTokens;
+  const need = K + longest + expertLines + config.grpo.maxNewTokens;
   if (need > maxPositions) {
+    const lines = expertLines > 0 ? ` + up to ${expertLines} tokens of expert lines (text-concat: experts.generation.maxNewTokens ${config.experts.generation.maxNewTokens} per expert)` : '';
     throw new DataError(
-      `the longest prompt (${longest} tokens, a ${example} item) + ${K} context tokens + grpo.maxNewTokens ${config.grpo.maxNewTokens} = ${need} positions, ` +
-        `but the policy has maxPositionEmbeddings ${maxPositions}; lower grpo.maxNewTokens or use smaller task configs`,
+      `the longest prompt (${longest} tokens, a ${example} item) + ${K} context tokens${lines} + grpo.maxNewTokens ${config.grpo.maxNewTokens} = ${need} positions, ` +
+        `but the policy has maxPositionEmbeddings ${maxPositions}; lower grpo.maxNewTokens${expertLines > 0 ? ' or experts.generation.maxNewTokens' : ''} or use smaller task configs`,
     );
   }
 }
