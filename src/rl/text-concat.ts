@@ -51,9 +51,9 @@ export interface TextConcatBudget {
 }
 
 /**
- * How many policy tokens the expert lines can take: for each expert, its `NAME: \n` line plus maxNewTokens
- * times the most policy tokens any single token of its vocabulary decodes to. Throws DataError when the
- * policy's tokenizer cannot write an expert's name.
+ * How many policy tokens the expert lines can take (an estimate from above, not a bound BPE guarantees):
+ * for each expert, its `NAME: \n` line plus maxNewTokens times the most policy tokens any single token of
+ * its vocabulary decodes to. Throws DataError when the policy's tokenizer cannot write an expert's name.
  */
 export function textConcatBudget(policy: TextTokenizer, experts: readonly ExpertWriter[]): TextConcatBudget {
   const unencodable: Record<string, string[]> = {};
@@ -67,7 +67,9 @@ export function textConcatBudget(policy: TextTokenizer, experts: readonly Expert
     for (let id = 0; id < e.tokenizer.vocabSize; id++) {
       if (e.tokenizer.specialIds.has(id) || e.tokenizer.idToToken(id) === undefined) continue;
       const text = e.tokenizer.decode([id], { skipSpecial: true });
-      if (text === '') continue;
+      // A byte-level token holding part of a UTF-8 character decodes alone to U+FFFD; in real text it joins
+      // its neighbours into one character, which a byte-level policy writes in at most as many tokens.
+      if (text === '' || text.includes('\uFFFD')) continue;
       const ids = policy.encode(text);
       perToken = Math.max(perToken, ids.length);
       if (policy.unkId !== undefined && ids.includes(policy.unkId)) for (const ch of text) if (!policy.encode(ch).every((x) => x !== policy.unkId)) bad.add(ch);
