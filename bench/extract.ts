@@ -18,17 +18,12 @@ import { sampleFromConfig } from '../src/commands/tasks.js';
 import { loadConfig, type MusketeersConfig } from '../src/config.js';
 import { HiddenStateCache } from '../src/experts/cache.js';
 import { ExpertRunner, type ExtractStats } from '../src/experts/runner.js';
-import { decoderConfig, expectedWeightShapes, initDecoderWeights, type DecoderConfig } from '../src/models/decoder-config.js';
-import { exportDecoderToOnnx, writeOnnxModel } from '../src/models/onnx/export-decoder.js';
-import { buildCharTokenizer, projectTokenizer, saveTokenizer, trainBpeTokenizer } from '../src/models/tokenizer/build.js';
-import { corpusTexts, generateCorpusItems, loadCorpusTasks } from '../src/models/tokenizer/corpus.js';
-import type { HfTokenizerJson } from '../src/models/tokenizer/format.js';
+import { expectedWeightShapes, type DecoderConfig } from '../src/models/decoder-config.js';
 import { PACKAGE_ROOT } from '../src/version.js';
 import { formatPrompt } from '../src/world/format.js';
+import { chooseExperts, tokenizerMaker, writeBenchExpert } from './bench-experts.js';
 import { perSecond, round, type BenchContext, type BenchSection, type BenchSectionDef, type Timing } from './common.js';
 import { matmulRate, measureMatmul } from './matmul.js';
-
-type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
 
 export interface ExtractOptions {
   /** Config whose world experts and data mixture are used; default configs/quickstart.yaml. */
@@ -92,48 +87,21 @@ function timingOf(values: number[]): Timing {
   return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
 }
 
-function expertTokenizer(model: WorldModel, corpus: (names: string[]) => string[]): HfTokenizerJson {
-  if (model.tokenizer.kind === 'char') return buildCharTokenizer();
-  return trainBpeTokenizer(corpus(model.tasks.map((t) => t.name)), { vocabSize: model.tokenizer.vocabSize, digits: model.tokenizer.digits });
-}
-
 export async function benchExtract(ctx: BenchContext, options: ExtractOptions = {}): Promise<BenchSection> {
   const configPath = options.configPath ?? join(PACKAGE_ROOT, 'configs', 'quickstart.yaml');
   const { config } = loadConfig(configPath);
-  if (!config.world) throw new Error(`bench extract: ${configPath} has no world section; the benchmark needs world.models with role expert`);
+  const experts = chooseExperts(config, configPath, options.experts, 'extract');
   const count = options.prompts ?? (ctx.quick ? 64 : 256);
   const batchSizes = options.batchSizes ?? [1, 32];
   const repeats = options.repeats ?? (ctx.quick ? 1 : 3);
   const warmup = options.warmup ?? (ctx.quick ? 1 : 2);
   const itemsPerTask = options.corpusItemsPerTask ?? (ctx.quick ? 50 : 200);
-  let experts = config.world.models.filter((m) => m.role === 'expert');
-  if (options.experts) {
-    const unknown = options.experts.filter((n) => !experts.some((m) => m.name === n));
-    if (unknown.length > 0) throw new Error(`bench extract: no expert named ${unknown.join(', ')} in ${configPath}; experts: ${experts.map((m) => m.name).join(', ')}`);
-    experts = experts.filter((m) => options.experts!.includes(m.name));
-  }
 
   // Prompts: the first `count` items of the training mixture (`musketeers tasks sample --config`), as the experts read them.
   const format = { template: config.data.prompt.template, answerTag: config.data.prompt.answerTag };
   const prompts = sampleFromConfig(configPath, [], count, 'train').map((e) => formatPrompt(format, e));
-  // BPE corpus: questions and answers from the task generators (src/models/tokenizer/corpus.ts), with the
-  // data section's task configs, for the expert's own tasks.
-  const taskConfigs = Object.fromEntries(
-    config.data.tasks.map((t) => {
-      const { seed: _seed, size: _size, ...rest } = t.config as Record<string, unknown>;
-      return [t.name, rest];
-    }),
-  );
-  const corpusCache = new Map<string, string[]>();
-  const tasks = await loadCorpusTasks();
-  const corpus = (names: string[]): string[] => {
-    const key = names.join(',');
-    if (!corpusCache.has(key)) {
-      const chosen = names.map((n) => tasks.find((t) => t.name === n)!);
-      corpusCache.set(key, corpusTexts(generateCorpusItems(chosen, { itemsPerTask, configs: taskConfigs })));
-    }
-    return corpusCache.get(key)!;
-  };
+  // BPE corpus: questions and answers from the task generators, for the expert's own tasks.
+  const expertTokenizer = await tokenizerMaker(config, itemsPerTask);
 
   let reference = matmulRate(ctx);
   let referenceSource = 'matmul section of this run';
@@ -149,13 +117,7 @@ export async function benchExtract(ctx: BenchContext, options: ExtractOptions = 
   try {
     for (const model of experts) {
       ctx.progress?.(`extract: ${model.name}`);
-      const tokenizerJson = expertTokenizer(model, corpus);
-      const tokenizer = projectTokenizer(tokenizerJson, model.name);
-      const arch = decoderConfig({ vocabSize: tokenizer.vocabSize, ...model.architecture });
-      const modelDir = join(dir, model.name);
-      const modelPath = join(modelDir, 'model.onnx');
-      saveTokenizer(modelDir, tokenizerJson);
-      writeOnnxModel(modelPath, exportDecoderToOnnx(arch, initDecoderWeights(arch, 1), { hiddenStates: 'all' }));
+      const { tokenizer, arch, modelPath } = writeBenchExpert(dir, model, expertTokenizer(model));
       const lengths = prompts.map((p) => Math.min(tokenizer.encode(p).length, arch.maxPositionEmbeddings));
 
       for (const batchSize of batchSizes) {

@@ -10,18 +10,19 @@ import type { BenchSectionDef } from '../../bench/common.js';
 import { benchDecoders } from '../../bench/decoder.js';
 import { benchGrpo } from '../../bench/grpo.js';
 import { benchExtract, extractionFlops, matrixParams } from '../../bench/extract.js';
+import { benchGenerate } from '../../bench/generate.js';
 import { benchMatmul } from '../../bench/matmul.js';
 import { loadSections, parseArgs, runBench } from '../../bench/run.js';
 import { decoderConfig } from '../../src/models/decoder-config.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const NAMES = ['matmul', 'extract', 'decoder', 'grpo'];
+const NAMES = ['matmul', 'extract', 'generate', 'decoder', 'grpo'];
 
 test('arguments: sections, quick, out, json; unknown or empty ones are errors', () => {
   assert.deepEqual(parseArgs([], NAMES), { only: NAMES, quick: false, out: 'bench-results', json: false });
   assert.deepEqual(parseArgs(['--only', 'matmul,decoder', '--quick', '--out', 'x', '--json'], NAMES), { only: ['matmul', 'decoder'], quick: true, out: 'x', json: true });
-  assert.throws(() => parseArgs(['--only', 'gpu'], NAMES), /unknown section gpu; sections: matmul, extract, decoder, grpo/);
+  assert.throws(() => parseArgs(['--only', 'gpu'], NAMES), /unknown section gpu; sections: matmul, extract, generate, decoder, grpo/);
   assert.throws(() => parseArgs(['--fast'], NAMES), /unknown argument --fast/);
   assert.throws(() => parseArgs(['--out'], NAMES), /--out needs a value/);
   assert.throws(() => parseArgs(['--only', ','], NAMES), /names no section/);
@@ -54,10 +55,11 @@ function assertPositive(value: unknown, what: string): void {
   assert.ok(typeof value === 'number' && Number.isFinite(value) && value > 0, `${what} = ${String(value)} should be a positive finite number`);
 }
 
-test('all four sections at tiny sizes: table and JSON with positive, finite rates', async () => {
+test('all five sections at tiny sizes: table and JSON with positive, finite rates', async () => {
   const sections: BenchSectionDef[] = [
     { name: 'matmul', order: 10, description: 'tiny', run: (ctx) => benchMatmul(ctx, { sizes: [64, 1024], repeats: () => 2 }) },
     { name: 'extract', order: 20, description: 'tiny', run: (ctx) => benchExtract(ctx, { prompts: 6, experts: ['expert-sums', 'expert-counting'], batchSizes: [1, 4], repeats: 1, warmup: 1, corpusItemsPerTask: 10 }) },
+    { name: 'generate', order: 25, description: 'tiny', run: (ctx) => benchGenerate(ctx, { prompts: 3, experts: ['expert-generalist'], batchSizes: [1, 2], maxNewTokens: 3, repeats: 1, corpusItemsPerTask: 10 }) },
     {
       name: 'decoder',
       order: 30,
@@ -109,6 +111,17 @@ test('all four sections at tiny sizes: table and JSON with positive, finite rate
   }
   assert.notEqual(ex[0].vocabSize, ex[2].vocabSize); // char vs BPE tokenizer
 
+  // Generation: per expert x batch size, cold and cached; random weights run every row to maxNewTokens.
+  const gen = saved.sections.generate.records;
+  assert.deepEqual(gen.map((r: { expert: string; batchSize: number }) => `${r.expert}/${r.batchSize}`), ['expert-generalist/1', 'expert-generalist/2']);
+  for (const r of gen) {
+    assert.ok(r.newTokens <= 3 * 3 && r.newTokens >= 3);
+    assert.ok(r.forwardTokens > r.newTokens); // every step reruns the prompt
+    for (const k of ['newTokensPerSec', 'forwardTokensPerSec', 'promptsPerSec']) assertPositive(r.cold[k], `generate ${r.batchSize} cold.${k}`);
+    assertPositive(r.cached.promptsPerSec, `generate ${r.batchSize} cached.promptsPerSec`);
+    assert.equal(r.cached.allHits, true);
+  }
+
   // Decoder: wasm then cpu (switched in one process), tfjs-node-gpu reported unavailable.
   const dec = saved.sections.decoder.records;
   assert.deepEqual(dec.map((r: { backend: string }) => r.backend), ['wasm', 'cpu', 'tfjs-node-gpu']);
@@ -132,6 +145,7 @@ test('all four sections at tiny sizes: table and JSON with positive, finite rate
   assert.match(printed, /ONNX Runtime MatMul/);
   assert.match(printed, /1024x1024/);
   assert.match(printed, /expert-counting +bpe/);
+  assert.match(printed, /Expert text generation/);
   assert.match(printed, /tfjs-node-gpu +- .*unavailable: package not installed/);
 });
 
