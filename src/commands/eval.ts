@@ -116,13 +116,15 @@ export function registerEvalCommand(program: Command, ctx: CommandContext): void
       'after',
       `
 Items come from the config's held-out split (never seen in training) or from GSM8K. Without
---checkpoint the starting policy is evaluated: base weights and the router at initialisation, or no
-router with --set method=no-experts. The report is written as JSON; the table goes to stdout.
+--checkpoint the starting policy is evaluated: base weights and the router at initialisation, no
+router with --set method=no-experts, or the experts' greedy answers as text lines before each question
+with --set method=text-concat. The report is written as JSON; the table goes to stdout.
 
 Examples:
   $ musketeers eval --checkpoint runs/quickstart --greedy
   $ musketeers eval --checkpoint runs/quickstart --task chain_sum --samples 8
   $ musketeers eval --config configs/quickstart.yaml --set method=no-experts --greedy
+  $ musketeers eval --config configs/quickstart.yaml --set method=text-concat --greedy
   $ musketeers eval --task gsm8k --data ~/data/gsm8k --checkpoint runs/gsm8k`,
     )
     .action(async (opts: EvalCommandOptions) => {

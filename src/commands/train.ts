@@ -147,6 +147,7 @@ Examples:
   $ musketeers train configs/quickstart.yaml
   $ musketeers train configs/smoke.yaml --set train.steps=20 --set name=smoke-long
   $ musketeers train configs/quickstart.yaml --set method=no-experts --set name=baseline
+  $ musketeers train configs/quickstart.yaml --set method=text-concat --set name=text-concat
   $ musketeers train --resume runs/quickstart`,
     )
     .action(async (file: string | undefined, opts: TrainCommandOptions) => {
