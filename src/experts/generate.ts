@@ -3,12 +3,15 @@
 // sequence recomputed at every step (`input_ids`, `attention_mask` -> `logits`; fine for tiny models).
 // A row stops at EOS, once its decoded text contains a stop string (the closing answer tag), or after
 // maxNewTokens (or when the model's positions run out). Results are cached on disk (./text-cache.ts).
+// Only the last position's logits are needed: when the LM head is a MatMul (musketeers' export), the graph
+// is rewritten to slice the last position before it, so the head runs once per row, not once per position.
 
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { readOnnxModelFile } from '../models/onnx/model-file.js';
-import { encodeModel, type ModelProto } from '../models/onnx/onnx-proto.js';
+import { valueInfo } from '../models/onnx/graph-builder.js';
+import { DataType, encodeModel, int64Tensor as int64Initializer, type ModelProto } from '../models/onnx/onnx-proto.js';
 import { argmax, stopReason, type FinishReason } from '../models/sampling.js';
 import { loadTokenizer } from '../models/tokenizer/hf.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
@@ -60,14 +63,44 @@ export interface GenerateStats {
 
 const LOGITS = 'logits';
 
-/** A copy of `model` whose only output is `logits` (the hidden-state outputs are pruned by ORT). */
-function withOnlyLogits(model: ModelProto, source: string): ModelProto {
+/**
+ * A copy of `model` whose only output is `logits` (the hidden-state outputs are pruned by ORT) and, when
+ * the node writing `logits` is a MatMul over [B, T, H] states, whose LM head reads the last position only
+ * (`logits` becomes [B, 1, V]). Initializer bytes are shared with the original.
+ */
+export function withLastLogitsOnly(model: ModelProto, source: string): { model: ModelProto; lastOnly: boolean } {
   const graph = model.graph!;
   const logits = graph.output.find((o) => o.name === LOGITS);
   if (!logits) {
     throw new Error(`${source}: the model has no \`${LOGITS}\` output (outputs: ${graph.output.map((o) => o.name).join(', ')}); text generation needs a decoder exported with its LM head`);
   }
-  return { ...model, graph: { ...graph, output: [logits] } };
+  const head = graph.node.findIndex((n) => n.output.includes(LOGITS));
+  if (head < 0 || graph.node[head].opType !== 'MatMul' || (graph.node[head].domain ?? '') !== '') return { model: { ...model, graph: { ...graph, output: [logits] } }, lastOnly: false };
+  const names = new Set([...graph.node.flatMap((n) => n.output), ...graph.initializer.map((t) => t.name ?? '')]);
+  const fresh = (base: string) => {
+    let name = base;
+    for (let i = 1; names.has(name); i++) name = `${base}_${i}`;
+    names.add(name);
+    return name;
+  };
+  const [starts, ends, axes, sliced] = [fresh('generate.last.starts'), fresh('generate.last.ends'), fresh('generate.last.axes'), fresh('generate.last_position')];
+  const node = graph.node[head];
+  const slice = { input: [node.input[0], starts, ends, axes], output: [sliced], opType: 'Slice', attribute: [], name: sliced };
+  const nodes = [...graph.node.slice(0, head), slice, { ...node, input: [sliced, ...node.input.slice(1)] }, ...graph.node.slice(head + 1)];
+  const dims = logits.type?.tensorType?.shape?.dim ?? [];
+  const vocab = dims.length === 3 && dims[2].dimValue !== undefined ? Number(dims[2].dimValue) : 'vocab';
+  return {
+    model: {
+      ...model,
+      graph: {
+        ...graph,
+        node: nodes,
+        initializer: [...graph.initializer, int64Initializer(starts, [1], [-1]), int64Initializer(ends, [1], [BigInt('9223372036854775807')]), int64Initializer(axes, [1], [1])],
+        output: [valueInfo(LOGITS, DataType.FLOAT, ['batch', 1, vocab])],
+      },
+    },
+    lastOnly: true,
+  };
 }
 
 export class ExpertGenerator {
@@ -105,7 +138,7 @@ export class ExpertGenerator {
           'they do not belong together: point `tokenizer` at the tokenizer the model was trained with',
       );
     }
-    const session = await createSession(encodeModel(withOnlyLogits(proto, model)), {
+    const session = await createSession(encodeModel(withLastLogitsOnly(proto, model).model), {
       executionProviders: options.executionProviders,
       intraOpThreads: options.intraOpThreads,
       warn: context.warn,
@@ -214,12 +247,13 @@ export class ExpertGenerator {
       const out = await this.session.run({ input_ids: int64Tensor(ids), attention_mask: int64Tensor(mask) }, [LOGITS]);
       const logits = out[LOGITS];
       const data = float32Data(logits, LOGITS);
-      if (data.length !== active.length * T * V) {
+      const positions = logits.dims[1]; // 1 when the graph slices the last position, else T
+      if (logits.dims.length !== 3 || logits.dims[0] !== active.length || (positions !== 1 && positions !== T) || logits.dims[2] !== V) {
         logits.dispose();
-        throw new Error(`expert '${this.name}': logits have ${data.length} values, expected [${active.length}, ${T}, ${V}]`);
+        throw new Error(`expert '${this.name}': logits have shape [${logits.dims.join(', ')}], expected [${active.length}, 1 or ${T}, ${V}]`);
       }
       active.forEach((r, a) => {
-        const offset = (a * T + T - 1) * V; // the last position of row a
+        const offset = (a * positions + positions - 1) * V; // the last position of row a
         const next = argmax(data.subarray(offset, offset + V));
         r.tokens.push(next);
         r.seq.push(next);

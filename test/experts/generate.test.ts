@@ -8,12 +8,14 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 
-import { ExpertGenerator } from '../../src/experts/generate.js';
+import { ExpertGenerator, withLastLogitsOnly } from '../../src/experts/generate.js';
 import { ExpertTextCache } from '../../src/experts/text-cache.js';
 import { selectBackend } from '../../src/models/backend.js';
 import { decoderConfig, initDecoderWeights, type DecoderConfig, type DecoderWeights } from '../../src/models/decoder-config.js';
 import { TfDecoder } from '../../src/models/decoder.js';
 import { exportDecoderToOnnx, writeOnnxModel } from '../../src/models/onnx/export-decoder.js';
+import { readOnnxModelFile } from '../../src/models/onnx/model-file.js';
+import { encodeModel } from '../../src/models/onnx/onnx-proto.js';
 import { buildCharTokenizer, projectTokenizer, saveTokenizer } from '../../src/models/tokenizer/build.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -89,6 +91,27 @@ test('greedy generation equals the tfjs decoder at batch 1 and 3; stop strings a
   assert.deepEqual(e[0].tokens, expected[0].slice(0, expected[0].indexOf(expected[0][1]) + 1));
   assert.equal(e[0].finishReason, 'eos');
   await withEos.dispose();
+});
+
+test('the LM head runs on the last position only when it is a MatMul; other heads give full logits and the same tokens', async () => {
+  const { model } = buildExpert();
+  const { model: proto } = readOnnxModelFile(model);
+  const rewritten = withLastLogitsOnly(proto, model);
+  assert.equal(rewritten.lastOnly, true);
+  assert.deepEqual(rewritten.model.graph!.output.map((o) => o.name), ['logits']);
+  // Another exporter's head: an Identity after the MatMul writes `logits`.
+  const graph = proto.graph!;
+  const nodes = graph.node.map((n) => (n.output.includes('logits') ? { ...n, output: ['logits_raw'] } : n));
+  nodes.push({ input: ['logits_raw'], output: ['logits'], opType: 'Identity', attribute: [] });
+  const other = { ...proto, graph: { ...graph, node: nodes } };
+  assert.equal(withLastLogitsOnly(other, 'other').lastOnly, false);
+  const otherDir = tempDir('generator-other-');
+  writeFileSync(join(otherDir, 'model.onnx'), encodeModel(other));
+  saveTokenizer(otherDir, buildCharTokenizer(), { name: 'char' });
+  const a = await ExpertGenerator.open({ name: 'e', model, maxNewTokens: 6, addBos: true, batchSize: 2 });
+  const b = await ExpertGenerator.open({ name: 'e', model: join(otherDir, 'model.onnx'), maxNewTokens: 6, addBos: true, batchSize: 2 });
+  assert.deepEqual((await b.generate(PROMPTS)).map((o) => o.tokens), (await a.generate(PROMPTS)).map((o) => o.tokens));
+  await Promise.all([a.dispose(), b.dispose()]);
 });
 
 test('a prompt near the positions limit generates only what fits', async () => {
