@@ -3,7 +3,9 @@
 // router into K soft context tokens, samples G completions per prompt from the policy conditioned on
 // them, scores them with the task verifiers, turns rewards into group-relative advantages, and takes
 // GRPO optimizer steps on the router (and the policy's LoRA adapters or weights). Every step writes a
-// line to metrics.jsonl; evaluation, sample logs and atomic checkpoints come at their intervals.
+// line to metrics.jsonl; evaluation, sample logs and atomic checkpoints come at their intervals. The
+// baselines run the same loop: `no-experts` without experts, `text-concat` with the experts' greedy answers
+// written as text before each question instead of the router's context tokens.
 //
 // Determinism: step s reads training positions (s-1)*P .. s*P-1 of a per-epoch shuffle seeded by
 // (seed, epoch), and samples with seed f(seed, s). A checkpoint therefore needs only weights, Adam
