@@ -1,8 +1,10 @@
-// What `musketeers experts inspect` reports about an ONNX decoder: producer, opsets, inputs, outputs,
-// metadata and the hidden-state tensors per layer (with their width and whether they are outputs).
+// What `musketeers experts inspect` reports about an ONNX decoder: producer, opsets, weight types and
+// external data files, inputs, outputs, metadata and the hidden-state tensors per layer (with the method
+// that located them, their width and whether they are already graph outputs).
 
 import { readOnnxModelFile } from '../models/onnx/model-file.js';
 import { dataTypeName, type ValueInfoProto } from '../models/onnx/onnx-proto.js';
+import { DataLocation } from '../models/onnx/onnx-proto.js';
 import { discoverHiddenStates, type HiddenStateMap } from './hidden-states.js';
 
 export interface TensorDescription {
@@ -26,6 +28,10 @@ export interface ModelInspection {
   hiddenStates?: HiddenStateMap;
   /** Why hidden states could not be located, when they could not. */
   hiddenStatesError?: string;
+  /** External data files the initializers point to (location relative to the model) and the bytes read from each. */
+  externalData: { location: string; bytes: number; tensors: number }[];
+  /** Weight element types (FLOAT, FLOAT16, ...) and how many initializers have each. */
+  initializerTypes: Record<string, number>;
 }
 
 function describe(v: ValueInfoProto): TensorDescription {
@@ -49,9 +55,23 @@ export function inspectModel(file: string): ModelInspection {
   } catch (error) {
     hiddenStatesError = (error as Error).message;
   }
+  const external = new Map<string, { location: string; bytes: number; tensors: number }>();
+  const initializerTypes: Record<string, number> = {};
+  for (const t of graph.initializer) {
+    const type = dataTypeName(t.dataType);
+    initializerTypes[type] = (initializerTypes[type] ?? 0) + 1;
+    if (t.dataLocation !== DataLocation.EXTERNAL) continue;
+    const location = t.externalData.find((e) => e.key === 'location')?.value ?? '?';
+    const e = external.get(location) ?? { location, bytes: 0, tensors: 0 };
+    e.bytes += Number(t.externalData.find((x) => x.key === 'length')?.value ?? 0);
+    e.tensors++;
+    external.set(location, e);
+  }
   return {
     file,
     bytes: bytes.byteLength,
+    externalData: [...external.values()],
+    initializerTypes,
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || undefined,
     opsets: model.opsetImport.map((o) => ({ domain: o.domain || 'ai.onnx', version: Number(o.version) })),
     inputs: graph.input.filter((i) => !initNames.has(i.name)).map(describe),
@@ -70,6 +90,8 @@ export function formatInspection(r: ModelInspection): string {
   const lines = [
     `${r.file} (${(r.bytes / 1e6).toFixed(2)} MB, ${r.initializerValues.toLocaleString('en-US')} initializer values, ${r.nodes} nodes)`,
     `producer: ${r.producer ?? 'unknown'}; opsets: ${r.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`,
+    `weights: ${Object.entries(r.initializerTypes).map(([t, n]) => `${n} ${t}`).join(', ') || 'none'}` +
+      (r.externalData.length > 0 ? `; external data: ${r.externalData.map((e) => `${e.location} (${(e.bytes / 1e6).toFixed(2)} MB, ${e.tensors} tensors)`).join(', ')}` : ''),
     'inputs:',
     ...r.inputs.map(fmt),
     'outputs:',
@@ -78,10 +100,11 @@ export function formatInspection(r: ModelInspection): string {
   if (r.hiddenStates) {
     const h = r.hiddenStates;
     lines.push(`hidden states (${h.numLayers} layers, width ${h.width ?? 'unknown'}; found by ${h.method}):`);
+    const nameWidth = Math.max(18, ...h.tensors.map((t) => t.tensor.length));
     for (const t of h.tensors) {
       const neg = t.index - h.numLayers - 1;
       const role = t.index === 0 ? 'embeddings' : `layer ${t.index}`;
-      lines.push(`  layer ${String(t.index).padStart(2)} (${String(neg).padStart(3)})  ${t.tensor.padEnd(18)} ${role.padEnd(10)} ${t.exposed ? 'graph output' : 'internal: exposed on demand'}`);
+      lines.push(`  layer ${String(t.index).padStart(2)} (${String(neg).padStart(3)})  ${t.tensor.padEnd(nameWidth)} ${role.padEnd(10)} ${t.exposed ? 'graph output' : 'internal: exposed on demand'}`);
     }
   } else {
     lines.push(`hidden states: none located. ${r.hiddenStatesError ?? ''}`);
