@@ -18,7 +18,7 @@ import { Conditioner, disposeConditioning } from '../rl/conditioning.js';
 import { ExpertPool } from '../rl/expert-pool.js';
 import { sampleCompletions } from '../rl/rollout.js';
 import { runPaths, stepName } from '../rl/run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig } from '../rl/setup.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyFiles, loadPolicyTokenizer, policyPromptIds, routerConfig } from '../rl/setup.js';
 import { PerceiverRouter } from '../router/perceiver.js';
 import { formatPrompt, type PromptFormat } from '../world/format.js';
 import { mean, passAtK, tConfidenceInterval, wilsonInterval } from './stats.js';
@@ -103,8 +103,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
   }
   await selectBackend(config.train.backend as BackendRequest);
   const format: PromptFormat = { template: config.data.prompt.template, answerTag: config.data.prompt.answerTag };
-  const location = policyLocation(config);
-  const files = readPolicyFiles(location.name, location.dir);
+  const files = loadPolicyFiles(config);
   const tokenizer = loadPolicyTokenizer(files);
   const policy = buildPolicy(config, files, 'eval-policy');
   let pool: ExpertPool | undefined;
@@ -119,7 +118,6 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
     const n = spec.greedy ? 1 : spec.samples;
     const temperature = spec.greedy ? 0 : config.grpo.temperature;
     const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];
-    const bos = tokenizer.bosId!;
     const results: TaskEvalResult[] = [];
     const overallMass: number[][] = [];
     for (const [task, entries] of spec.items) {
@@ -140,7 +138,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
             mass.push(r.mass);
             entropy.push(r.entropy);
           }
-          const promptIds = batch.map((e) => [bos, ...tokenizer.encode(formatPrompt(format, e))]);
+          const promptIds = batch.map((e) => policyPromptIds(tokenizer, formatPrompt(format, e)));
           const completions = await sampleCompletions(policy.decoder, tokenizer, promptIds, conditioning.prefix, {
             groupSize: n,
             maxNewTokens: config.grpo.maxNewTokens,
@@ -194,7 +192,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
     }
     const experts = conditioner.experts;
     return {
-      policy: location.name,
+      policy: files.name,
       method: config.method,
       checkpoint: spec.checkpoint ? { dir: spec.checkpoint.dir, step: spec.checkpoint.step } : undefined,
       samples: n,

@@ -10,6 +10,7 @@ import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { formatPrompt } from '../world/format.js';
 import { disposeConditioning, type Conditioner } from './conditioning.js';
 import type { RoutingRecord } from './metrics.js';
+import { policyPromptIds } from './setup.js';
 
 export interface TaskEvalReport {
   items: number;
@@ -63,7 +64,6 @@ export async function evaluateHeldOut(
   const started = performance.now();
   const tasks: Record<string, TaskEvalReport> = {};
   const allRouting: RoutingRecord[] = [];
-  const bos = tokenizer.bosId!;
   for (const [name, items] of itemsByTask) {
     if (items.length === 0) continue;
     const task = registry.get(name);
@@ -76,7 +76,7 @@ export async function evaluateHeldOut(
       const conditioning = await conditioner.condition(batch);
       try {
         routing.push(...conditioning.routing);
-        const promptIds = batch.map((e) => [bos, ...tokenizer.encode(formatPrompt(conditioner.format, e))]);
+        const promptIds = batch.map((e) => policyPromptIds(tokenizer, formatPrompt(conditioner.format, e)));
         const generated = await policy.generate({ prefixEmbeds: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0, stopStrings: options.stopStrings, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) });
         generated.tokens.forEach((ids, k) => {
           const answer = extractAnswer(tokenizer.decode(ids, { skipSpecial: true }), conditioner.format.answerTag);

@@ -17,6 +17,9 @@ export interface ExpertSpec {
   tokenizer?: string;
   /** Prepend BOS (the tiny world's models were trained with it). */
   addBos: boolean;
+  /** `none`, `auto` or a template path (see ExpertOptions.chatTemplate); default none. */
+  chatTemplate?: string;
+  systemPrompt?: string;
 }
 
 export interface ExpertPoolOptions {
@@ -87,7 +90,7 @@ export class ExpertPool {
       for (const spec of specs) {
         runners.push(
           await ExpertRunner.open(
-            { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, layer: options.layer, pooling: options.pooling, batchSize: options.batchSize, addBos: spec.addBos, executionProviders: options.providers },
+            { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, layer: options.layer, pooling: options.pooling, batchSize: options.batchSize, addBos: spec.addBos, chatTemplate: spec.chatTemplate, systemPrompt: spec.systemPrompt, executionProviders: options.providers },
             { cache, warn: options.warn },
           ),
         );

@@ -39,7 +39,7 @@ import { groupAdvantages, type GrpoHyper } from './grpo.js';
 import { rolloutMetrics, routingMetrics } from './metrics.js';
 import { sampleCompletions, scoreCompletions, type Rollout } from './rollout.js';
 import { appendJsonl, assertNoRun, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig, trainingSeed } from './setup.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyFiles, loadPolicyTokenizer, policyPromptIds, routerConfig, trainingSeed } from './setup.js';
 import { completionLogProbs, grpoUpdate, type UpdateMetrics } from './update.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */
@@ -253,8 +253,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const heldOut = heldOutItems(dataset, split.eval, config.data.tasks.map((t) => t.name), config.train.evalItemsPerTask);
 
   // ---- policy (+ reference), experts, router
-  const location = policyLocation(config);
-  const policyFiles = readPolicyFiles(location.name, location.dir);
+  const policyFiles = loadPolicyFiles(config);
   const tokenizer: TextTokenizer = loadPolicyTokenizer(policyFiles);
   const policy = buildPolicy(config, policyFiles, 'policy');
   const reference = config.grpo.beta > 0 ? buildPolicy({ ...config, policy: { ...config.policy, mode: 'frozen' } }, policyFiles, 'reference') : undefined;
@@ -347,14 +346,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     let lastCheckpoint: string | undefined = resumeFrom?.dir;
     let interrupted = false;
-    const bos = tokenizer.bosId!;
     for (let step = startStep + 1; step <= T; step++) {
       const t0 = performance.now();
       const lr = learningRateAt(config.grpo, step, T);
 
       // ---- batch: P training prompts; policy token ids [P][L_p] with BOS
       const entries = stream.batch(step, P);
-      const promptIds = entries.map((e) => [bos, ...tokenizer.encode(formatPrompt(format, e))]);
+      const promptIds = entries.map((e) => policyPromptIds(tokenizer, formatPrompt(format, e)));
 
       // ---- experts -> router -> context tokens [P, K, hidden] (no gradient; recomputed in the update)
       const conditioning = await conditioner.condition(entries);
