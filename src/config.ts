@@ -148,6 +148,13 @@ const policySchema = z
       .describe(
         'Policy to train from a local Hugging Face checkpoint directory instead of the world: `config.json` (LlamaForCausalLM, Qwen2ForCausalLM or MistralForCausalLM without sliding window; SmolLM is Llama), `model.safetensors` or shards with `model.safetensors.index.json` (F32, F16 or BF16), `tokenizer.json`, `tokenizer_config.json`. Relative paths are relative to the working directory. Default: none (the world\'s policy).',
       ),
+    chatTemplate: z
+      .string()
+      .min(1)
+      .default('none')
+      .describe(
+        "How the policy reads a prompt: `none` (the formatted question, BOS first when the tokenizer has one; the tiny world's format), `auto` (the `chat_template` of the policy's tokenizer_config.json: data.prompt.system as the system turn, the question as the user turn, then the generation prompt; for instruct checkpoints), or the path of a `.jinja` template.",
+      ),
     mode: z
       .enum(['frozen', 'lora', 'full'])
       .default('lora')

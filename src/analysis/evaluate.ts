@@ -18,7 +18,7 @@ import { Conditioner, disposeConditioning } from '../rl/conditioning.js';
 import { ExpertPool } from '../rl/expert-pool.js';
 import { sampleCompletions } from '../rl/rollout.js';
 import { runPaths, stepName } from '../rl/run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyFiles, loadPolicyTokenizer, policyPromptIds, routerConfig } from '../rl/setup.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyFiles, loadPolicyTokenizer, policyChat, policyPromptIds, routerConfig } from '../rl/setup.js';
 import { PerceiverRouter } from '../router/perceiver.js';
 import { formatPrompt, type PromptFormat } from '../world/format.js';
 import { mean, passAtK, tConfidenceInterval, wilsonInterval } from './stats.js';
@@ -104,6 +104,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
   await selectBackend(config.train.backend as BackendRequest);
   const format: PromptFormat = { template: config.data.prompt.template, answerTag: config.data.prompt.answerTag };
   const files = loadPolicyFiles(config);
+  const chat = policyChat(config, files);
   const tokenizer = loadPolicyTokenizer(files);
   const policy = buildPolicy(config, files, 'eval-policy');
   let pool: ExpertPool | undefined;
@@ -138,7 +139,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
             mass.push(r.mass);
             entropy.push(r.entropy);
           }
-          const promptIds = batch.map((e) => policyPromptIds(tokenizer, formatPrompt(format, e)));
+          const promptIds = batch.map((e) => policyPromptIds(tokenizer, formatPrompt(format, e), chat));
           const completions = await sampleCompletions(policy.decoder, tokenizer, promptIds, conditioning.prefix, {
             groupSize: n,
             maxNewTokens: config.grpo.maxNewTokens,

@@ -10,7 +10,7 @@ import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { formatPrompt } from '../world/format.js';
 import { disposeConditioning, type Conditioner } from './conditioning.js';
 import type { RoutingRecord } from './metrics.js';
-import { policyPromptIds } from './setup.js';
+import { policyPromptIds, type PolicyChat } from './setup.js';
 
 export interface TaskEvalReport {
   items: number;
@@ -43,6 +43,8 @@ export interface EvalOptions {
   batchSize: number;
   /** Decoding of a row ends once its text contains one of these. */
   stopStrings?: string[];
+  /** The policy's chat template (policy.chatTemplate), if prompts are rendered with one. */
+  chat?: PolicyChat;
 }
 
 function massRecord(experts: readonly string[], routing: readonly RoutingRecord[]): { expertMass?: Record<string, number>; routerEntropy?: number } {
@@ -76,7 +78,7 @@ export async function evaluateHeldOut(
       const conditioning = await conditioner.condition(batch);
       try {
         routing.push(...conditioning.routing);
-        const promptIds = batch.map((e) => policyPromptIds(tokenizer, formatPrompt(conditioner.format, e)));
+        const promptIds = batch.map((e) => policyPromptIds(tokenizer, formatPrompt(conditioner.format, e), options.chat));
         const generated = await policy.generate({ prefixEmbeds: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0, stopStrings: options.stopStrings, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) });
         generated.tokens.forEach((ids, k) => {
           const answer = extractAnswer(tokenizer.decode(ids, { skipSpecial: true }), conditioner.format.answerTag);

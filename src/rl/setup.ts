@@ -12,6 +12,7 @@ import { ConfigError, DataError } from '../errors.js';
 import { checkWeights, type DecoderConfig, type DecoderWeights } from '../models/decoder-config.js';
 import { TfDecoder } from '../models/decoder.js';
 import { readHfCheckpoint } from '../models/hf/policy.js';
+import { type ChatTemplate, loadChatTemplate } from '../models/tokenizer/chat-template.js';
 import { readSafetensors } from '../models/safetensors.js';
 import { loadTokenizer } from '../models/tokenizer/hf.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
@@ -82,8 +83,31 @@ export function loadPolicyTokenizer(files: PolicyFiles): TextTokenizer {
   return tokenizer;
 }
 
-/** Token ids of a policy prompt: BOS first when the tokenizer has one (Llama), none otherwise (Qwen2). */
-export function policyPromptIds(tokenizer: TextTokenizer, text: string): number[] {
+/** A chat template the policy's prompts are rendered with, and the system turn given to it. */
+export interface PolicyChat {
+  template: ChatTemplate;
+  system?: string;
+}
+
+/** policy.chatTemplate resolved: `none` -> undefined, `auto` -> the checkpoint's template (an error when it has none), or a file. */
+export function policyChat(config: MusketeersConfig, files: PolicyFiles): PolicyChat | undefined {
+  const spec = config.policy.chatTemplate;
+  if (spec === 'none') return undefined;
+  const template = spec === 'auto' ? loadChatTemplate(files.dir) : loadChatTemplate(resolve(spec));
+  if (!template) {
+    throw new DataError(`policy '${files.name}': policy.chatTemplate is ${spec} but ${spec === 'auto' ? join(files.dir, 'tokenizer_config.json') : resolve(spec)} holds no chat_template; set policy.chatTemplate: none or give a .jinja file`);
+  }
+  const system = config.data.prompt.system;
+  return { template, system: system === '' ? undefined : system };
+}
+
+/**
+ * Token ids of a policy prompt. With a chat template: the rendered user turn (after the system turn)
+ * ending with the generation prompt, encoded as is (templates write BOS themselves where the model
+ * wants it). Without: BOS first when the tokenizer has one (Llama), none otherwise (Qwen2).
+ */
+export function policyPromptIds(tokenizer: TextTokenizer, text: string, chat?: PolicyChat): number[] {
+  if (chat) return tokenizer.encode(chat.template.prompt(text.replace(/\n$/, ''), chat.system));
   const ids = tokenizer.encode(text);
   return tokenizer.bosId === undefined ? ids : [tokenizer.bosId, ...ids];
 }

@@ -39,7 +39,7 @@ import { groupAdvantages, type GrpoHyper } from './grpo.js';
 import { rolloutMetrics, routingMetrics } from './metrics.js';
 import { sampleCompletions, scoreCompletions, type Rollout } from './rollout.js';
 import { appendJsonl, assertNoRun, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyFiles, loadPolicyTokenizer, policyPromptIds, routerConfig, trainingSeed } from './setup.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, loadPolicyFiles, loadPolicyTokenizer, policyChat, policyPromptIds, routerConfig, trainingSeed } from './setup.js';
 import { completionLogProbs, grpoUpdate, type UpdateMetrics } from './update.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */
@@ -254,6 +254,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // ---- policy (+ reference), experts, router
   const policyFiles = loadPolicyFiles(config);
+  const chat = policyChat(config, policyFiles);
   const tokenizer: TextTokenizer = loadPolicyTokenizer(policyFiles);
   const policy = buildPolicy(config, policyFiles, 'policy');
   const reference = config.grpo.beta > 0 ? buildPolicy({ ...config, policy: { ...config.policy, mode: 'frozen' } }, policyFiles, 'reference') : undefined;
@@ -310,7 +311,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     events.onReady?.({ runDir, startStep, steps: T, backend, experts: pool?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
 
     const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];
-    const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32, stopStrings };
+    const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32, stopStrings, chat };
     const runEval = async (step: number): Promise<EvalReport> => {
       const report = await evaluateHeldOut(step, policy.decoder, tokenizer, conditioner, registry, heldOut, evalOptions);
       writeFileAtomic(join(paths.eval, `${stepName(step)}.json`), `${JSON.stringify(report, null, 2)}\n`);
@@ -352,7 +353,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
       // ---- batch: P training prompts; policy token ids [P][L_p] with BOS
       const entries = stream.batch(step, P);
-      const promptIds = entries.map((e) => policyPromptIds(tokenizer, formatPrompt(format, e)));
+      const promptIds = entries.map((e) => policyPromptIds(tokenizer, formatPrompt(format, e), chat));
 
       // ---- experts -> router -> context tokens [P, K, hidden] (no gradient; recomputed in the update)
       const conditioning = await conditioner.condition(entries);
