@@ -1,6 +1,8 @@
-// The frozen-expert runner: tokenizes prompts with the expert's own tokenizer, runs its ONNX decoder
-// (left-padded batches, sorted by length), pools the hidden state of the chosen layer and caches it.
-// Only the chosen hidden state is computed: the graph is rewritten to output that tensor alone.
+// The frozen-expert runner: renders prompts with the expert's chat template (if any), tokenizes them
+// with the expert's own tokenizer, runs its ONNX decoder (left-padded batches, sorted by length; the
+// project's exports or Hugging Face optimum layouts, see feeds.ts and model-files.ts), pools the hidden
+// state of the chosen layer and caches it. Only the chosen hidden state is computed: the graph is
+// rewritten to output that tensor alone (hidden-states.ts).
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -136,7 +138,8 @@ export class ExpertRunner {
       await session.dispose();
       throw new Error(`${model}: cannot tell the hidden width (no embedding initializer found and no config.json beside the model); put the model's config.json next to it`);
     }
-    const modelHash = sha256([sha256(bytes), ...(await Promise.all(dataFiles.map((f) => hashFile(f))))].join(':'));
+    // The cache key covers the weights wherever they are: the graph file and every external data file.
+    const modelHash = dataFiles.length === 0 ? sha256(bytes) : sha256([sha256(bytes), ...(await Promise.all(dataFiles.map((f) => hashFile(f))))].join(':'));
     return new ExpertRunner(
       { name: options.name, model, layer: options.layer ?? -1, pooling, batchSize: options.batchSize ?? 32, addBos: options.addBos ?? false },
       tokenizer,
@@ -146,7 +149,7 @@ export class ExpertRunner {
       map.numLayers,
       width,
       maxTokens,
-      dataFiles.length === 0 ? sha256(bytes) : modelHash,
+      modelHash,
       await hashFile(resolveTokenizerJson(tokenizerPath)),
       context,
       feedPlan,
