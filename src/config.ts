@@ -228,7 +228,7 @@ const expertsSchema = z
       .enum(['question', 'answer-start'])
       .default('question')
       .describe(
-        'What each expert reads: the formatted `question`, or `answer-start` = the question followed by the opening answer tag (`<answer>`), so the pooled last-token state is the one the expert would answer from (the tiny world\'s counterpart of a chat template\'s generation prompt).',
+        'What each expert reads: the formatted `question`, or `answer-start` = the question followed by the opening answer tag (`<answer>`), so the pooled last-token state is the one the expert would answer from (the tiny world\'s counterpart of a chat template\'s generation prompt; experts with a chat template get the tag after their generation prompt).',
       ),
     perturb: z
       .enum(['none', 'shuffle', 'zero'])

@@ -47,6 +47,13 @@ export interface ExpertOptions {
   inlineExternalDataBytes?: number;
 }
 
+/**
+ * What an expert reads: a text, or a user turn and the start of the assistant's reply (e.g. an opening
+ * answer tag) — with a chat template the reply start goes after the generation prompt, without one the
+ * two are concatenated.
+ */
+export type ExpertPrompt = string | { user: string; assistant: string };
+
 export interface RunnerContext {
   cache?: HiddenStateCache;
   warn?: (message: string) => void;
@@ -159,8 +166,10 @@ export class ExpertRunner {
   }
 
   /** The text the expert tokenizes for a prompt (the prompt itself, or wrapped in the chat template). */
-  render(prompt: string): string {
-    return this.chatTemplate ? this.chatTemplate.prompt(prompt, this.systemPrompt) : prompt;
+  render(prompt: ExpertPrompt): string {
+    const user = typeof prompt === 'string' ? prompt : prompt.user;
+    const assistant = typeof prompt === 'string' ? '' : prompt.assistant;
+    return (this.chatTemplate ? this.chatTemplate.prompt(user, this.systemPrompt) : user) + assistant;
   }
 
   readonly lastStats: ExtractStats = { prompts: 0, cached: 0, computed: 0, tokens: 0, paddedTokens: 0, batches: 0, truncated: 0, seconds: 0 };
@@ -174,7 +183,7 @@ export class ExpertRunner {
   }
 
   /** Pooled hidden states for `prompts`, in order. Cached entries are read, the rest computed and cached. */
-  async extract(prompts: readonly string[], onBatch?: (done: number, total: number) => void): Promise<PooledState[]> {
+  async extract(prompts: readonly ExpertPrompt[], onBatch?: (done: number, total: number) => void): Promise<PooledState[]> {
     const started = performance.now();
     const stats: ExtractStats = { prompts: prompts.length, cached: 0, computed: 0, tokens: 0, paddedTokens: 0, batches: 0, truncated: 0, seconds: 0 };
     const results: (PooledState | undefined)[] = new Array(prompts.length);

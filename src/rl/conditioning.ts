@@ -6,7 +6,7 @@
 import type { TaskEntry } from '../../tasks/types.js';
 import * as tf from '../models/tf.js';
 import { routingStats, type ExpertStates, type PerceiverRouter } from '../router/perceiver.js';
-import { formatExpertPrompt, type ExpertPromptMode, type PromptFormat } from '../world/format.js';
+import { expertPromptParts, type ExpertPromptMode, type PromptFormat } from '../world/format.js';
 import { disposeStates, gatherStates, type ExpertPool } from './expert-pool.js';
 
 export type ExpertPerturbation = 'none' | 'shuffle' | 'zero';
@@ -43,7 +43,7 @@ export class Conditioner {
 
   async condition(entries: readonly TaskEntry[]): Promise<Conditioning> {
     if (!this.pool || !this.router) return { routing: [], expertSeconds: 0, cached: 0, computed: 0 };
-    const extracted = await this.pool.extract(entries.map((e) => formatExpertPrompt(this.format, e, this.expertPrompt)));
+    const extracted = await this.pool.extract(entries.map((e) => expertPromptParts(this.format, e, this.expertPrompt)));
     if (this.perturb !== 'none') {
       const original = extracted.states;
       extracted.states = this.perturb === 'zero' ? original.map((s) => ({ states: tf.zerosLike(s.states), mask: s.mask?.clone() })) : gatherStates(original, entries.map((_, i) => (i + 1) % entries.length));

@@ -5,7 +5,7 @@
 import { HiddenStateCache } from '../experts/cache.js';
 import type { ExecutionProvider } from '../experts/ort.js';
 import type { PooledState, Pooling } from '../experts/pooling.js';
-import { ExpertRunner } from '../experts/runner.js';
+import { ExpertRunner, type ExpertPrompt } from '../experts/runner.js';
 import * as tf from '../models/tf.js';
 import type { ExpertStates } from '../router/perceiver.js';
 
@@ -111,7 +111,7 @@ export class ExpertPool {
   }
 
   /** Every expert's states for `prompts` (same order), as router input tensors. */
-  async extract(prompts: readonly string[]): Promise<ExtractedStates> {
+  async extract(prompts: readonly ExpertPrompt[]): Promise<ExtractedStates> {
     const started = performance.now();
     const states: ExpertStates[] = [];
     let cached = 0;

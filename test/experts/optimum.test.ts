@@ -96,8 +96,13 @@ test('optimum layout: chat templates wrap the prompt (auto reads tokenizer_confi
   } finally {
     await runner.dispose();
   }
+  // The start of the reply goes after the generation prompt (experts.prompt: answer-start).
+  const chatRunner = await ExpertRunner.open({ name: 'chat2', model: dir, chatTemplate: 'auto', intraOpThreads: 1 });
+  assert.equal(chatRunner.render({ user: '2+2?', assistant: '<answer>' }), '<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n<answer>');
+  await chatRunner.dispose();
   const plain = await ExpertRunner.open({ name: 'plain', model: dir, intraOpThreads: 1 });
   assert.equal(plain.render('2+2?'), '2+2?');
+  assert.equal(plain.render({ user: '2+2?\n', assistant: '<answer>' }), '2+2?\n<answer>');
   await plain.dispose();
   const template = join(root, 't.jinja');
   writeFileSync(template, "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}");
