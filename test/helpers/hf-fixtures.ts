@@ -7,7 +7,8 @@
 //   position_ids / past_key_values.N.key|value, outputs logits or last_hidden_state and present.N.*,
 //   nodes named by module scope as torch.onnx names them (`/model/layers.N/self_attn/q_proj/MatMul`,
 //   outputs `<node>_output_0`), MatMul weights pre-transposed under `onnx::MatMul_N` names, optionally
-//   float16 initialisers each followed by a Cast, optionally weights in external data (`model.onnx_data`).
+//   float16 initialisers each followed by a Cast or the whole graph in float16 (`--dtype fp16`), optionally
+//   weights in external data (`model.onnx_data`).
 // The graph is written here from the ONNX operator definitions, independently of the project's own
 // exporter and tfjs decoder, so tests can compare them. Used by tests and by scripts/make-hf-fixtures.ts.
 
@@ -145,6 +146,12 @@ export interface OptimumOnnxOptions {
   task: OptimumTask;
   /** Store weight initialisers as FLOAT16, each read through a Cast to FLOAT (compute stays float32). */
   fp16Weights?: boolean;
+  /**
+   * The whole graph in float16, as `optimum-cli export onnx --dtype fp16` writes it: float16 weights,
+   * activations, past_key_values inputs and outputs; RMSNorm, rotary tables and softmax computed in
+   * float32 and cast back, as transformers does in half precision.
+   */
+  fp16Graph?: boolean;
   /** Move initialisers of 64 bytes or more into `model.onnx_data` beside the model. */
   externalData?: boolean;
   /** Feed position_ids as an input (optimum does for Llama-family models); otherwise computed from the mask. */
@@ -157,7 +164,29 @@ class ScopedGraph {
   private readonly counts = new Map<string, number>();
   private matmulCounter = 100;
 
-  constructor(private readonly fp16: boolean) {}
+  constructor(
+    private readonly fp16: boolean,
+    /** Element type of activations (FLOAT, or FLOAT16 for an all-float16 graph). */
+    readonly dt: number = DataType.FLOAT,
+  ) {}
+
+  /** A scalar constant of the activation type. */
+  scalar(value: number): string {
+    if (this.dt === DataType.FLOAT) return this.g.floatScalar(value);
+    const name = `const_f16_${String(value).replace(/[^0-9a-zA-Z]/g, '_')}`;
+    if (!this.g.has(name)) this.g.initializer({ name, dims: [], dataType: DataType.FLOAT16, rawData: encodeHalf('F16', Float32Array.of(value)), externalData: [] });
+    return name;
+  }
+
+  /** Cast to the activation type (a no-op node is not written for float32 graphs). */
+  toDt(scope: string, x: string): string {
+    return this.dt === DataType.FLOAT ? x : this.op(scope, 'Cast', [x], { to: attr.int(this.dt) });
+  }
+
+  /** Cast to float32 (nothing for float32 graphs). */
+  toFloat(scope: string, x: string): string {
+    return this.dt === DataType.FLOAT ? x : this.op(scope, 'Cast', [x], { to: attr.int(DataType.FLOAT) });
+  }
 
   op(scope: string, opType: string, inputs: string[], attrs: Parameters<GraphBuilder['op']>[2] = {}, out?: string): string {
     const base = `${scope}/${opType}`;
@@ -169,8 +198,9 @@ class ScopedGraph {
 
   /** A float initialiser (through a Cast in scope when stored as float16). */
   weight(scope: string, name: string, dims: number[], data: Float32Array): string {
-    if (!this.fp16) return this.g.floatInitializer(name, dims, data);
+    if (!this.fp16 && this.dt === DataType.FLOAT) return this.g.floatInitializer(name, dims, data);
     this.g.initializer({ name, dims: [...dims], dataType: DataType.FLOAT16, rawData: encodeHalf('F16', data), externalData: [] });
+    if (this.dt === DataType.FLOAT16) return name;
     return this.op(scope, 'Cast', [name], { to: attr.int(DataType.FLOAT) });
   }
 
@@ -187,7 +217,8 @@ class ScopedGraph {
 
 /** Build an optimum-layout decoder ModelProto (weights referenced in memory). */
 export function buildOptimumModel(c: DecoderConfig, weights: DecoderWeights, options: OptimumOnnxOptions): ModelProto {
-  const s = new ScopedGraph(options.fp16Weights ?? false);
+  const dt = options.fp16Graph ? DataType.FLOAT16 : DataType.FLOAT;
+  const s = new ScopedGraph(options.fp16Weights ?? false, dt);
   const g = s.g;
   const W = (n: string): NamedTensor => {
     const t = weights.get(n);
@@ -208,7 +239,7 @@ export function buildOptimumModel(c: DecoderConfig, weights: DecoderWeights, opt
   const pastNames: string[][] = [];
   if (withPast) {
     for (let l = 0; l < c.numLayers; l++) {
-      pastNames.push(['key', 'value'].map((kv) => g.input(`past_key_values.${l}.${kv}`, DataType.FLOAT, ['batch_size', c.numKvHeads, 'past_sequence_length', D])));
+      pastNames.push(['key', 'value'].map((kv) => g.input(`past_key_values.${l}.${kv}`, dt, ['batch_size', c.numKvHeads, 'past_sequence_length', D])));
     }
   }
 
@@ -234,21 +265,25 @@ export function buildOptimumModel(c: DecoderConfig, weights: DecoderWeights, opt
   g.floatInitializer(`${prefix}rotary_emb.inv_freq`, [D / 2], invFreq);
   const freqs = s.op(rs, 'Mul', [s.op(rs, 'Unsqueeze', [s.op(rs, 'Cast', [positions], { to: attr.int(DataType.FLOAT) }), i64(2)]), `${prefix}rotary_emb.inv_freq`]);
   const emb = s.op(rs, 'Concat', [freqs, freqs], { axis: attr.int(-1) });
-  const cos = s.op(rs, 'Unsqueeze', [s.op(rs, 'Cos', [emb]), i64(1)]);
-  const sin = s.op(rs, 'Unsqueeze', [s.op(rs, 'Sin', [emb]), i64(1)]);
+  const cos = s.op(rs, 'Unsqueeze', [s.toDt(rs, s.op(rs, 'Cos', [emb])), i64(1)]);
+  const sin = s.op(rs, 'Unsqueeze', [s.toDt(rs, s.op(rs, 'Sin', [emb])), i64(1)]);
 
   // additive mask [B, 1, T, S]: 0 where query t (absolute position past + t) may read key s, float32 min elsewhere
   const qpos = s.op(root, 'Range', [past, total, scalar(1)]);
   const kpos = s.op(root, 'Range', [scalar(0), total, scalar(1)]);
   const causalOk = s.op(root, 'LessOrEqual', [s.op(root, 'Unsqueeze', [kpos, i64(0)]), s.op(root, 'Unsqueeze', [qpos, i64(1)])]);
   const keyOk = s.op(root, 'Equal', [s.op(root, 'Unsqueeze', [mask, i64(1, 2)]), scalar(1)]);
-  const additive = s.op(root, 'Where', [s.op(root, 'And', [causalOk, keyOk]), g.floatScalar(0), g.floatScalar(-3.4028234663852886e38)]);
+  const additive = s.op(root, 'Where', [s.op(root, 'And', [causalOk, keyOk]), s.scalar(0), s.scalar(dt === DataType.FLOAT ? -3.4028234663852886e38 : -65504)]);
 
+  const rmsCore = (scope: string, v: string): string => {
+    const x32 = s.toFloat(scope, v);
+    const variance = s.op(scope, 'ReduceMean', [s.op(scope, 'Pow', [x32, g.floatScalar(2)])], { axes: attr.ints([-1]), keepdims: attr.int(1) });
+    const inv = s.op(scope, 'Reciprocal', [s.op(scope, 'Sqrt', [s.op(scope, 'Add', [variance, g.floatScalar(c.rmsNormEps)])])]);
+    return s.toDt(scope, s.op(scope, 'Mul', [x32, inv]));
+  };
   const rms = (scope: string, v: string, wName: string): string => {
     const w = W(`model.${wName}`);
-    const variance = s.op(scope, 'ReduceMean', [s.op(scope, 'Pow', [v, g.floatScalar(2)])], { axes: attr.ints([-1]), keepdims: attr.int(1) });
-    const inv = s.op(scope, 'Reciprocal', [s.op(scope, 'Sqrt', [s.op(scope, 'Add', [variance, g.floatScalar(c.rmsNormEps)])])]);
-    return s.op(scope, 'Mul', [s.weight(scope, `${prefix}${wName}`, w.shape, w.data), s.op(scope, 'Mul', [v, inv])]);
+    return s.op(scope, 'Mul', [s.weight(scope, `${prefix}${wName}`, w.shape, w.data), rmsCore(scope, v)]);
   };
   const rope = (scope: string, v: string): string => {
     const first = s.op(scope, 'Slice', [v, i64(0), i64(D / 2), i64(3)]);
@@ -279,8 +314,8 @@ export function buildOptimumModel(c: DecoderConfig, weights: DecoderWeights, opt
       v = s.op(at, 'Concat', [pastNames[l][1], v], { axis: attr.int(2) }, `present.${l}.value`);
     }
     const kT = s.op(at, 'Transpose', [repeat(at, k)], { perm: attr.ints([0, 1, 3, 2]) });
-    const scores = s.op(at, 'Add', [s.op(at, 'Div', [s.op(at, 'MatMul', [q, kT]), g.floatScalar(Math.sqrt(D))]), additive]);
-    const probs = s.op(at, 'Softmax', [scores], { axis: attr.int(-1) });
+    const scores = s.op(at, 'Add', [s.op(at, 'Div', [s.op(at, 'MatMul', [q, kT]), s.scalar(Math.sqrt(D))]), additive]);
+    const probs = s.toDt(at, s.op(at, 'Softmax', [s.toFloat(at, scores)], { axis: attr.int(-1) }));
     const ctx = s.op(at, 'Reshape', [s.op(at, 'Transpose', [s.op(at, 'MatMul', [probs, repeat(at, v)])], { perm: attr.ints([0, 2, 1, 3]) }), i64(0, 0, c.numHeads * D)]);
     const attnOut = s.linear(`${at}/o_proj`, ctx, W(`${p}.self_attn.o_proj.weight`));
     const mid = s.op(sc, 'Add', [x, attnOut]);
@@ -294,19 +329,17 @@ export function buildOptimumModel(c: DecoderConfig, weights: DecoderWeights, opt
 
   const normW = W('model.norm.weight');
   const ns = `${root}/norm`;
-  const variance = s.op(ns, 'ReduceMean', [s.op(ns, 'Pow', [x, g.floatScalar(2)])], { axes: attr.ints([-1]), keepdims: attr.int(1) });
-  const inv = s.op(ns, 'Reciprocal', [s.op(ns, 'Sqrt', [s.op(ns, 'Add', [variance, g.floatScalar(c.rmsNormEps)])])]);
-  const normed = s.op(ns, 'Mul', [s.weight(ns, `${prefix}norm.weight`, normW.shape, normW.data), s.op(ns, 'Mul', [x, inv])], {}, causal ? undefined : 'last_hidden_state');
+  const normed = s.op(ns, 'Mul', [s.weight(ns, `${prefix}norm.weight`, normW.shape, normW.data), rmsCore(ns, x)], {}, causal ? undefined : 'last_hidden_state');
   if (causal) {
     const head = c.tieWordEmbeddings ? W('model.embed_tokens.weight') : W('lm_head.weight');
     g.node('Identity', [s.linear('/lm_head', normed, head)], ['logits'], {}, { name: '/lm_head/Identity' });
-    g.output('logits', DataType.FLOAT, ['batch_size', 'sequence_length', c.vocabSize]);
+    g.output('logits', dt, ['batch_size', 'sequence_length', c.vocabSize]);
   } else {
-    g.output('last_hidden_state', DataType.FLOAT, ['batch_size', 'sequence_length', c.hiddenSize]);
+    g.output('last_hidden_state', dt, ['batch_size', 'sequence_length', c.hiddenSize]);
   }
   if (withPast) {
     for (let l = 0; l < c.numLayers; l++) {
-      for (const kv of ['key', 'value']) g.output(`present.${l}.${kv}`, DataType.FLOAT, ['batch_size', c.numKvHeads, 'past_sequence_length + sequence_length', D]);
+      for (const kv of ['key', 'value']) g.output(`present.${l}.${kv}`, dt, ['batch_size', c.numKvHeads, 'past_sequence_length + sequence_length', D]);
     }
   }
   return buildModel(g.build(), { opsetVersion: 17, irVersion: 8, producerName: 'pytorch', producerVersion: '2.4.0' });
@@ -344,7 +377,7 @@ export function writeOptimumDir(dir: string, c: DecoderConfig, weights: DecoderW
   if (options.externalData) writeFileSync(join(dir, 'model.onnx_data'), moveToExternalData(model, 'model.onnx_data'));
   const path = join(dir, 'model.onnx');
   writeFileSync(path, encodeModel(model));
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfigJson(c, options.fp16Weights ? 'F16' : 'F32'), null, 2)}\n`);
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfigJson(c, options.fp16Weights || options.fp16Graph ? 'F16' : 'F32'), null, 2)}\n`);
   writeFixtureTokenizer(dir, { chatTemplate: options.chatTemplate });
   return path;
 }
