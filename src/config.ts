@@ -181,7 +181,7 @@ const onnxExpertSchema = z
     path: z
       .string()
       .min(1)
-      .describe('The ONNX export: a `.onnx` file or a directory holding `model.onnx` (e.g. `optimum-cli export onnx` output; external data `model.onnx_data` beside it).'),
+      .describe('The ONNX export: a `.onnx` file or a directory holding `model.onnx` (e.g. `optimum-cli export onnx` output; external data `model.onnx_data` beside it). Relative paths are relative to the working directory.'),
     tokenizer: z
       .string()
       .min(1)

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { DataError } from '../../errors.js';
+import { HfModelError } from '../../errors.js';
 import { type DecoderConfig, decoderConfig } from '../decoder-config.js';
 
 /** `architectures[0]` values this loader accepts, with their `model_type`. */
@@ -17,8 +17,7 @@ export const SUPPORTED_ARCHITECTURES: Readonly<Record<string, string>> = {
   MistralForCausalLM: 'mistral',
 };
 
-/** An HF model directory or file that cannot be used as given (exit 1; the message names the file and the fix). */
-export class HfModelError extends DataError {}
+export { HfModelError };
 
 type Json = Record<string, unknown>;
 
