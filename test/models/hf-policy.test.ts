@@ -9,6 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { exitCodeOf, HfModelError } from '../../src/errors.js';
 import { createSession, float32Data } from '../../src/experts/ort.js';
 import { buildFeeds, planFeeds } from '../../src/experts/feeds.js';
 import { selectBackend } from '../../src/models/backend.js';
@@ -96,6 +97,8 @@ test('HF checkpoints: bad input gets errors naming the file and what is supporte
   };
 
   assert.throws(() => readHfCheckpoint(withConfig('gpt2', { architectures: ['GPT2LMHeadModel'], model_type: 'gpt2' })), (e: Error) => {
+    assert.ok(e instanceof HfModelError);
+    assert.equal(exitCodeOf(e), 1);
     assert.match(e.message, /gpt2\/config\.json: unsupported architecture GPT2LMHeadModel; supported: LlamaForCausalLM \(model_type llama\), Qwen2ForCausalLM \(model_type qwen2\)/);
     return true;
   });
