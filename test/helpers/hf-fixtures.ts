@@ -15,7 +15,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { DecoderConfig, DecoderWeights, NamedTensor } from '../../src/models/decoder-config.js';
+import { type DecoderConfig, type DecoderWeights, type NamedTensor, ropeInvFreq } from '../../src/models/decoder-config.js';
 import { encodeHalf, roundThrough } from '../../src/models/half.js';
 import { GraphBuilder, attr, buildModel } from '../../src/models/onnx/graph-builder.js';
 import { DataLocation, DataType, type ModelProto, type TensorProto, encodeModel } from '../../src/models/onnx/onnx-proto.js';
@@ -75,7 +75,9 @@ export function hfConfigJson(c: DecoderConfig, dtype: SafetensorsDtype): Record<
     max_position_embeddings: c.maxPositionEmbeddings,
     rms_norm_eps: c.rmsNormEps,
     rope_theta: c.ropeTheta,
-    rope_scaling: null,
+    rope_scaling: c.ropeScaling
+      ? { rope_type: 'llama3', factor: c.ropeScaling.factor, low_freq_factor: c.ropeScaling.lowFreqFactor, high_freq_factor: c.ropeScaling.highFreqFactor, original_max_position_embeddings: c.ropeScaling.originalMaxPositionEmbeddings }
+      : null,
     tie_word_embeddings: c.tieWordEmbeddings,
     torch_dtype: { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[dtype],
     bos_token_id: 1,
@@ -259,8 +261,10 @@ export function buildOptimumModel(c: DecoderConfig, weights: DecoderWeights, opt
   }
 
   // rotary tables [B, 1, T, D]
-  const invFreq = new Float32Array(D / 2);
-  for (let j = 0; j < D / 2; j++) invFreq[j] = 1 / Math.pow(c.ropeTheta, (2 * j) / D);
+  // Plain RoPE written out here; Llama 3 scaling taken from the project's ropeInvFreq (checked against
+  // numpy values of transformers' formula in test/models/hf-policy.test.ts).
+  const invFreq = c.ropeScaling ? Float32Array.from(ropeInvFreq(c)) : new Float32Array(D / 2);
+  if (!c.ropeScaling) for (let j = 0; j < D / 2; j++) invFreq[j] = 1 / Math.pow(c.ropeTheta, (2 * j) / D);
   const rs = `${root}/rotary_emb`;
   g.floatInitializer(`${prefix}rotary_emb.inv_freq`, [D / 2], invFreq);
   const freqs = s.op(rs, 'Mul', [s.op(rs, 'Unsqueeze', [s.op(rs, 'Cast', [positions], { to: attr.int(DataType.FLOAT) }), i64(2)]), `${prefix}rotary_emb.inv_freq`]);

@@ -1,6 +1,6 @@
 // Policies from Hugging Face checkpoint directories (fixtures written by test/helpers/hf-fixtures.ts):
-// Qwen2 (q/k/v biases, untied head, GQA) saved as sharded BF16 and Llama (tied head, saved anyway)
-// as one F16 file load into the tfjs decoder, with LoRA on top, and give the logits of the same
+// Qwen2 (q/k/v biases, untied head, GQA) saved as sharded BF16, Llama (tied head, saved anyway) as one
+// F16 file and a Llama 3.2-style checkpoint (rope_scaling llama3) load into the tfjs decoder, with LoRA on top, and give the logits of the same
 // weights' optimum-layout ONNX graph run by ONNX Runtime within 1e-3; bad checkpoints (unsupported
 // architecture or rope scaling, a missing shard, a tokenizer of another model) get errors naming the file.
 
@@ -13,7 +13,7 @@ import { exitCodeOf, HfModelError } from '../../src/errors.js';
 import { createSession, float32Data } from '../../src/experts/ort.js';
 import { buildFeeds, planFeeds } from '../../src/experts/feeds.js';
 import { selectBackend } from '../../src/models/backend.js';
-import { decoderConfig, type DecoderConfig } from '../../src/models/decoder-config.js';
+import { decoderConfig, ropeInvFreq, type DecoderConfig } from '../../src/models/decoder-config.js';
 import { TfDecoder } from '../../src/models/decoder.js';
 import { readHfCheckpoint, readHfTokenizer } from '../../src/models/hf/policy.js';
 import { readOnnxModelFile } from '../../src/models/onnx/model-file.js';
@@ -30,25 +30,31 @@ before(async () => {
 
 const V = fixtureTokenizerVocabSize();
 const QWEN = decoderConfig({ family: 'qwen2', vocabSize: V + 6, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, intermediateSize: 56, attentionBias: true, tieWordEmbeddings: false, ropeTheta: 1e6, rmsNormEps: 1e-6 });
+const LLAMA3 = decoderConfig({
+  family: 'llama', vocabSize: V, hiddenSize: 32, numLayers: 2, numHeads: 2, numKvHeads: 1, headDim: 16, intermediateSize: 40, tieWordEmbeddings: true, rmsNormEps: 1e-5, ropeTheta: 500000,
+  ropeScaling: { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 },
+});
 const LLAMA = decoderConfig({ family: 'llama', vocabSize: V, hiddenSize: 24, numLayers: 2, numHeads: 2, numKvHeads: 1, headDim: 16, intermediateSize: 40, tieWordEmbeddings: true, rmsNormEps: 1e-5 });
 
 const CASES: { label: string; c: DecoderConfig; dtype: SafetensorsDtype; shards: number; task: 'text-generation' | 'text-generation-with-past' }[] = [
   { label: 'Qwen2 (biases, untied, GQA), BF16 in 3 shards', c: QWEN, dtype: 'BF16', shards: 3, task: 'text-generation-with-past' },
   { label: 'Llama (tied head saved anyway, headDim 16), F16 single file', c: LLAMA, dtype: 'F16', shards: 1, task: 'text-generation' },
+  { label: 'Llama 3.2-style (rope_scaling llama3, theta 5e5), BF16', c: LLAMA3, dtype: 'BF16', shards: 1, task: 'text-generation-with-past' },
 ];
 
 for (const { label, c, dtype, shards, task } of CASES) {
   test(`HF checkpoint ${label}: tfjs logits (LoRA attached) match the ONNX export within 1e-3`, async (t) => {
     const weights = roundWeights(randomWeights(c, 21), dtype); // what the checkpoint holds
-    const hfDir = join(root, `${c.family}-hf`);
+    const tag = label.replace(/[^a-z0-9]+/gi, '-');
+    const hfDir = join(root, `${tag}-hf`);
     writeHfModelDir(hfDir, c, weights, { dtype, shards, saveTiedHead: c.tieWordEmbeddings });
-    const onnxDir = join(root, `${c.family}-onnx`);
+    const onnxDir = join(root, `${tag}-onnx`);
     const onnxFile = writeOptimumDir(onnxDir, c, weights, { task });
 
     const checkpoint = readHfCheckpoint(hfDir);
     assert.deepEqual(checkpoint.architecture, c);
     const tokenizer = readHfTokenizer(checkpoint, 'policy');
-    const texts = ['<|im_start|>user\nWhat is 3 + 4?<|im_end|>', 'Sort 9, 2, 5.'];
+    const texts = ['<|im_start|>user\nWhat is 3 + 4? Then add 15 to it and halve the result.<|im_end|>', 'Sort 9, 2, 5.'];
     const encoded = texts.map((x) => tokenizer.encode(x));
     const T = Math.max(...encoded.map((e) => e.length));
     const ids = encoded.map((e) => [...new Array<number>(T - e.length).fill(0), ...e]);
@@ -84,6 +90,17 @@ for (const { label, c, dtype, shards, task } of CASES) {
   });
 }
 
+test('Llama 3 rope scaling: inverse frequencies equal transformers\' formula (values from a numpy transcription) in all three bands', () => {
+  // numpy: inv = base ** -(arange(0, D, 2) / D); wavelen = 2 pi / inv; divide by factor where wavelen > old / low,
+  // keep where wavelen < old / high, else (1 - s) inv / factor + s inv with s = (old / wavelen - low) / (high - low).
+  const expected = [1.0, 0.19392274474868576, 0.03760603093086393, 0.0072926647372171085, 0.00042955679655936815, 8.570255489881478e-6, 1.661967467795309e-6, 3.2229329303788936e-7];
+  const got = ropeInvFreq(LLAMA3);
+  expected.forEach((e, j) => assert.ok(Math.abs(got[j] - e) <= 1e-12 * e, `inv_freq[${j}] ${got[j]} vs ${e}`));
+  assert.notEqual(got[4], ropeInvFreq({ ...LLAMA3, ropeScaling: undefined })[4]); // the medium band is interpolated
+  const config = JSON.parse(readFileSync(join(root, 'Llama-3-2-style-rope-scaling-llama3-theta-5e5-BF16-hf', 'config.json'), 'utf8')) as { rope_scaling: unknown };
+  assert.deepEqual(config.rope_scaling, { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 });
+});
+
 test('HF checkpoints: bad input gets errors naming the file and what is supported', () => {
   const weights = randomWeights(LLAMA, 4);
   const base = join(root, 'bad-base');
@@ -102,7 +119,7 @@ test('HF checkpoints: bad input gets errors naming the file and what is supporte
     assert.match(e.message, /gpt2\/config\.json: unsupported architecture GPT2LMHeadModel; supported: LlamaForCausalLM \(model_type llama\), Qwen2ForCausalLM \(model_type qwen2\)/);
     return true;
   });
-  assert.throws(() => readHfCheckpoint(withConfig('rope', { rope_scaling: { rope_type: 'llama3', factor: 32 } })), /rope\/config\.json: cannot load this model: rope_scaling .* is not supported/);
+  assert.throws(() => readHfCheckpoint(withConfig('rope', { rope_scaling: { rope_type: 'yarn', factor: 4 } })), /rope\/config\.json: cannot load this model: rope_scaling .* is not supported \(supported: none, or rope_type llama3/);
 
   rmSync(join(base, 'model-00002-of-00002.safetensors'));
   assert.throws(() => readHfCheckpoint(base), /missing shard .*bad-base\/model-00002-of-00002\.safetensors \(listed in .*model\.safetensors\.index\.json\)/);

@@ -1,14 +1,14 @@
 // Reading a Hugging Face `config.json` into the project's DecoderConfig: the Llama family as the tfjs
 // decoder implements it (Llama, Qwen2, Mistral-style configs without sliding windows; SmolLM is Llama).
-// Anything the decoder would compute differently (another architecture, rope scaling, MLP biases, an
-// activation other than SiLU, sliding-window attention) is refused with an error naming the file and
-// the key, never silently approximated.
+// Llama 3.1/3.2's `rope_scaling` (rope_type llama3) is supported. Anything the decoder would compute
+// differently (another architecture, other rope scaling, MLP biases, an activation other than SiLU,
+// sliding-window attention) is refused with an error naming the file and the key, never approximated.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { HfModelError } from '../../errors.js';
-import { type DecoderConfig, decoderConfig } from '../decoder-config.js';
+import { type DecoderConfig, type RopeScaling, decoderConfig } from '../decoder-config.js';
 
 /** `architectures[0]` values this loader accepts, with their `model_type`. */
 export const SUPPORTED_ARCHITECTURES: Readonly<Record<string, string>> = {
@@ -63,8 +63,17 @@ export function decoderConfigFromHf(json: Json, source: string): DecoderConfig {
   const numHeads = int('num_attention_heads');
   const act = json.hidden_act ?? 'silu';
   if (act !== 'silu') problems.push(`hidden_act '${String(act)}' is not supported (only silu)`);
+  let ropeScaling: RopeScaling | undefined;
   if (json.rope_scaling !== undefined && json.rope_scaling !== null) {
-    problems.push(`rope_scaling ${JSON.stringify(json.rope_scaling)} is not supported (plain RoPE only; e.g. Llama 3.1/3.2 "llama3" scaling is not implemented)`);
+    const r = json.rope_scaling as Record<string, unknown>;
+    const type = r.rope_type ?? r.type;
+    const nums = ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'].map((k) => r[k]);
+    if (type === 'llama3' && nums.every((v) => typeof v === 'number')) {
+      const [factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings] = nums as number[];
+      ropeScaling = { type: 'llama3', factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings };
+    } else {
+      problems.push(`rope_scaling ${JSON.stringify(json.rope_scaling)} is not supported (supported: none, or rope_type llama3 with factor, low_freq_factor, high_freq_factor, original_max_position_embeddings)`);
+    }
   }
   if (json.mlp_bias === true) problems.push('mlp_bias: true is not supported');
   if (json.use_sliding_window === true || (family === 'mistral' && json.sliding_window !== null && json.sliding_window !== undefined)) {
@@ -86,6 +95,7 @@ export function decoderConfigFromHf(json: Json, source: string): DecoderConfig {
     // Qwen2 always has q/k/v biases; Llama has them when attention_bias is set.
     attentionBias: family === 'qwen2' ? true : json.attention_bias === true,
     maxPositionEmbeddings: int('max_position_embeddings', 2048),
+    ropeScaling,
   };
   if (problems.length > 0) throw new HfModelError(`${source}: cannot load this model: ${problems.join('; ')}`);
   try {
