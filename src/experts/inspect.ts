@@ -5,7 +5,9 @@
 import { readOnnxModelFile } from '../models/onnx/model-file.js';
 import { dataTypeName, type ValueInfoProto } from '../models/onnx/onnx-proto.js';
 import { DataLocation } from '../models/onnx/onnx-proto.js';
+import { planFeeds, type FeedPlan } from './feeds.js';
 import { discoverHiddenStates, type HiddenStateMap } from './hidden-states.js';
+import { readConfigHints } from './model-files.js';
 
 export interface TensorDescription {
   name: string;
@@ -32,6 +34,9 @@ export interface ModelInspection {
   externalData: { location: string; bytes: number; tensors: number }[];
   /** Weight element types (FLOAT, FLOAT16, ...) and how many initializers have each. */
   initializerTypes: Record<string, number>;
+  /** How the runner feeds the graph's inputs, or why it cannot. */
+  feeds?: FeedPlan;
+  feedsError?: string;
 }
 
 function describe(v: ValueInfoProto): TensorDescription {
@@ -55,6 +60,13 @@ export function inspectModel(file: string): ModelInspection {
   } catch (error) {
     hiddenStatesError = (error as Error).message;
   }
+  let feeds: FeedPlan | undefined;
+  let feedsError: string | undefined;
+  try {
+    feeds = planFeeds(model, file, readConfigHints(file));
+  } catch (error) {
+    feedsError = (error as Error).message;
+  }
   const external = new Map<string, { location: string; bytes: number; tensors: number }>();
   const initializerTypes: Record<string, number> = {};
   for (const t of graph.initializer) {
@@ -72,6 +84,8 @@ export function inspectModel(file: string): ModelInspection {
     bytes: bytes.byteLength,
     externalData: [...external.values()],
     initializerTypes,
+    feeds,
+    feedsError,
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || undefined,
     opsets: model.opsetImport.map((o) => ({ domain: o.domain || 'ai.onnx', version: Number(o.version) })),
     inputs: graph.input.filter((i) => !initNames.has(i.name)).map(describe),
@@ -97,6 +111,11 @@ export function formatInspection(r: ModelInspection): string {
     'outputs:',
     ...r.outputs.map(fmt),
   ];
+  if (r.feeds) {
+    const p = r.feeds;
+    const past = p.past.length > 0 ? `; ${p.past.length} past_key_values inputs fed empty [batch, ${p.past[0].heads}, 0, ${p.past[0].headDim}] ${p.past[0].type}` : '';
+    lines.push(`runner feeds: input_ids, attention_mask (left padding)${p.positionIds ? ', position_ids = cumsum(mask) - 1' : ''}${past}`);
+  } else lines.push(`runner feeds: cannot run this graph: ${r.feedsError ?? ''}`);
   if (r.hiddenStates) {
     const h = r.hiddenStates;
     lines.push(`hidden states (${h.numLayers} layers, width ${h.width ?? 'unknown'}; found by ${h.method}):`);

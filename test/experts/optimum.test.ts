@@ -128,6 +128,7 @@ test('optimum layout: experts inspect shows the located layer outputs and how th
   assert.match(text, /past_key_values\.0\.key/);
   assert.match(text, /layer  2 \( -1\)  \/model\/layers\.1\/Add_1_output_0/);
   assert.match(text, /external data: model\.onnx_data/);
+  assert.match(text, /runner feeds: input_ids, attention_mask \(left padding\), position_ids = cumsum\(mask\) - 1; 4 past_key_values inputs fed empty \[batch, 2, 0, 8\] float32/);
 });
 
 test('optimum layout: bad inputs get errors naming the file and what is supported', async () => {
