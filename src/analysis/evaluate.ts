@@ -107,6 +107,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
   const chat = policyChat(config, files);
   const tokenizer = loadPolicyTokenizer(files);
   const policy = buildPolicy(config, files, 'eval-policy');
+  files.weights.clear(); // the decoder holds its own copy
   let pool: ExpertPool | undefined;
   let router: PerceiverRouter | undefined;
   try {

@@ -258,6 +258,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const tokenizer: TextTokenizer = loadPolicyTokenizer(policyFiles);
   const policy = buildPolicy(config, policyFiles, 'policy');
   const reference = config.grpo.beta > 0 ? buildPolicy({ ...config, policy: { ...config.policy, mode: 'frozen' } }, policyFiles, 'reference') : undefined;
+  policyFiles.weights.clear(); // the decoders hold their own copies; free the loaded float32 arrays (a real checkpoint's full size)
   let pool: ExpertPool | undefined;
   let router: PerceiverRouter | undefined;
   let refRouter: PerceiverRouter | undefined;
