@@ -9,7 +9,8 @@
 //    named by module scope, `/model/layers.{i}/...` (or `/layers.{i}/`, `/transformer/h.{i}/`). Layer
 //    i's output (hidden state i + 1) is the one tensor produced inside block i and read by a node
 //    outside it (the next block, or the final norm); KV-cache outputs (`present.*`) are graph outputs
-//    read by no node and do not count. Hidden state 0 (the embeddings) is the one tensor block 0 reads
+//    read by no node and do not count; when several remain, constants (shared by an exporter's
+//    common-subexpression elimination) are dropped and the one the block computes last is taken. Hidden state 0 (the embeddings) is the one tensor block 0 reads
 //    from a node outside every block that no other block reads (rotary tables and the mask are read by
 //    every block; when several remain, the one block 0 reads at the places block 1 reads hidden state 1,
 //    then the one the lookup on input_ids produces). A block with no such tensor, or more than one, is
@@ -98,8 +99,16 @@ function discoverByScope(graph: GraphProto, source: string): HiddenStateMap {
     if (candidates.length === 1) tensors.push({ index, tensor: candidates[0], exposed: outputs.has(candidates[0]) });
     else problems.push(`${what}: ${candidates.length === 0 ? 'no candidate tensor' : `${candidates.length} candidates (${candidates.slice(0, 6).join(', ')})`}`);
   };
+  const order = new Map<string, { index: number; op: string }>(); // tensor -> its producer's position and op type
+  graph.node.forEach((n, index) => n.output.forEach((o) => order.set(o, { index, op: n.opType })));
   for (let b = 0; b < numLayers; b++) {
-    const candidates = [...producedBy].filter(([t, pb]) => pb === b && (consumers.get(t) ?? []).some((r) => r !== b)).map(([t]) => t);
+    let candidates = [...producedBy].filter(([t, pb]) => pb === b && (consumers.get(t) ?? []).some((r) => r !== b)).map(([t]) => t);
+    if (candidates.length > 1) {
+      // Constants an exporter shared between blocks (common-subexpression elimination) are not states;
+      // of the rest, the block's output is the tensor it computes last (its final residual add).
+      candidates = candidates.filter((t) => !['Constant', 'ConstantOfShape'].includes(order.get(t)!.op));
+      if (candidates.length > 1) candidates = [candidates.reduce((a, c) => (order.get(c)!.index > order.get(a)!.index ? c : a))];
+    }
     pick(b + 1, candidates, `output of block ${b}`);
   }
   // Hidden state 0: read by block 0, produced outside every block, read by no other block.

@@ -14,8 +14,8 @@ import { formatInspection, inspectModel } from '../../src/experts/inspect.js';
 import { ExpertRunner } from '../../src/experts/runner.js';
 import { decoderConfig, type DecoderConfig, type DecoderWeights } from '../../src/models/decoder-config.js';
 import { readOnnxModelFile } from '../../src/models/onnx/model-file.js';
-import { DataType, encodeModel } from '../../src/models/onnx/onnx-proto.js';
-import { valueInfo } from '../../src/models/onnx/graph-builder.js';
+import { DataType, encodeModel, floatTensor } from '../../src/models/onnx/onnx-proto.js';
+import { attr, toAttributeProto, valueInfo } from '../../src/models/onnx/graph-builder.js';
 import { referenceForward } from '../../src/models/reference.js';
 import { loadTokenizer } from '../../src/models/tokenizer/hf.js';
 import { CHATML_TEMPLATE, type OptimumOnnxOptions, fixtureTokenizerVocabSize, roundWeights, writeOptimumDir } from '../helpers/hf-fixtures.js';
@@ -129,6 +129,30 @@ test('optimum layout: experts inspect shows the located layer outputs and how th
   assert.match(text, /layer  2 \( -1\)  \/model\/layers\.1\/Add_1_output_0/);
   assert.match(text, /external data: model\.onnx_data/);
   assert.match(text, /runner feeds: input_ids, attention_mask \(left padding\), position_ids = cumsum\(mask\) - 1; 4 past_key_values inputs fed empty \[batch, 2, 0, 8\] float32/);
+});
+
+test('optimum layout: a constant of block 0 shared with block 1 (exporter CSE) does not hide the layer output', async () => {
+  const { dir, weights } = fixture('cse', LLAMA, { task: 'text-generation-with-past' });
+  const file = join(dir, 'model.onnx');
+  const { model } = readOnnxModelFile(file);
+  const g = model.graph!;
+  // A Constant named in block 0's scope whose value block 1 multiplies its attention output by (1.0).
+  const one = { name: '/model/layers.0/self_attn/Constant_99', opType: 'Constant', input: [], output: ['/model/layers.0/self_attn/Constant_99_output_0'], attribute: [toAttributeProto('value', attr.tensor(floatTensor('', [], Float32Array.of(1))))] };
+  const o1 = g.node.findIndex((n) => n.name === '/model/layers.1/self_attn/o_proj/MatMul');
+  const out = g.node[o1].output[0];
+  const scaled = { name: '/model/layers.1/self_attn/Mul_99', opType: 'Mul', input: [`${out}_raw`, one.output[0]], output: [out], attribute: [] };
+  const nodes = [one, ...g.node];
+  const k = nodes.findIndex((n) => n.name === '/model/layers.1/self_attn/o_proj/MatMul');
+  nodes[k] = { ...nodes[k], output: [`${out}_raw`] };
+  nodes.splice(k + 1, 0, scaled);
+  writeFileSync(file, encodeModel({ ...model, graph: { ...g, node: nodes } }));
+  const r = inspectModel(file);
+  assert.deepEqual(r.hiddenStates?.tensors.map((t) => t.tensor), ['/model/embed_tokens/Gather_output_0', '/model/layers.0/Add_1_output_0', '/model/layers.1/Add_1_output_0']);
+  const runner = await ExpertRunner.open({ name: 'cse', model: dir, layer: 1, intraOpThreads: 1 });
+  const [state] = await runner.extract(['abc']);
+  await runner.dispose();
+  const ref = referenceStates(LLAMA, weights, dir, 'abc')[1];
+  assert.ok(maxAbsDiff(state.data, ref[ref.length - 1]) < 1e-4);
 });
 
 test('optimum layout: bad inputs get errors naming the file and what is supported', async () => {
