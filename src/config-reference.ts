@@ -75,7 +75,7 @@ function walk(schema: z.ZodType, prefix: string, rows: ReferenceRow[]): void {
     rows.push({
       key: path,
       type: nested ? 'section' : typeName(child),
-      default: nested ? '' : def === undefined ? 'required' : `\`${JSON.stringify(def)}\``,
+      default: nested ? '' : def === undefined ? (defOf(child).type === 'optional' ? 'optional' : 'required') : `\`${JSON.stringify(def)}\``,
       description: child.description ?? '',
     });
     if (nested) walk(nested, path, rows);

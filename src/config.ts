@@ -140,7 +140,21 @@ const policySchema = z
       .string()
       .min(1)
       .optional()
-      .describe("Policy to train: the name of a `world.models` entry with role policy (default: the world's policy model)."),
+      .describe("Policy to train: the name of a `world.models` entry with role policy (default: the world's policy model; not with `path`)."),
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Policy to train from a local Hugging Face checkpoint directory instead of the world: `config.json` (LlamaForCausalLM, Qwen2ForCausalLM or MistralForCausalLM without sliding window; SmolLM is Llama), `model.safetensors` or shards with `model.safetensors.index.json` (F32, F16 or BF16), `tokenizer.json`, `tokenizer_config.json`. Relative paths are relative to the working directory. Default: none (the world\'s policy).',
+      ),
+    chatTemplate: z
+      .string()
+      .min(1)
+      .default('none')
+      .describe(
+        "How the policy reads a prompt: `none` (the formatted question, BOS first when the tokenizer has one; the tiny world's format), `auto` (the `chat_template` of the policy's tokenizer_config.json: data.prompt.system as the system turn, the question as the user turn, then the generation prompt; for instruct checkpoints), or the path of a `.jinja` template.",
+      ),
     mode: z
       .enum(['frozen', 'lora', 'full'])
       .default('lora')
@@ -161,13 +175,39 @@ const policySchema = z
   })
   .strict();
 
+const onnxExpertSchema = z
+  .object({
+    name: z.string().min(1).describe('Expert name (metrics `router/expert_mass/<name>`, `experts.models`, `ablate --drop-expert`).'),
+    path: z
+      .string()
+      .min(1)
+      .describe('The ONNX export: a `.onnx` file or a directory holding `model.onnx` (e.g. `optimum-cli export onnx` output; external data `model.onnx_data` beside it). Relative paths are relative to the working directory.'),
+    tokenizer: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Directory or tokenizer.json of the expert's own tokenizer (default: the model's directory, or its parent for an `onnx/` subdirectory)."),
+    chatTemplate: z
+      .string()
+      .min(1)
+      .default('auto')
+      .describe('How the expert reads a prompt: `auto` (the `chat_template` of its tokenizer_config.json, as a user turn followed by the generation prompt; the prompt as is when there is none), `none` (as is), or the path of a `.jinja` template.'),
+    systemPrompt: z.string().optional().describe('System turn given to the chat template (default: none).'),
+    addBos: z.boolean().default(false).describe("Prepend the tokenizer's BOS token (default false: chat templates that need BOS write it themselves)."),
+  })
+  .strict();
+
 const expertsSchema = z
   .object({
     models: z
       .array(z.string().min(1))
       .min(1)
       .optional()
-      .describe('Experts the router reads: names of `world.models` entries with role expert (default: all of them, in config order).'),
+      .describe('Experts the router reads, by name: `world.models` entries with role expert and `experts.onnx` entries (default: all of them, world experts first, in config order).'),
+    onnx: z
+      .array(onnxExpertSchema)
+      .default([])
+      .describe('Real-model experts: ONNX exports (Hugging Face optimum layouts: text-generation, text-generation-with-past, feature-extraction; float32 or float16) with their own tokenizers and chat templates. Default: none.'),
     layer: z.number().int().default(-1).describe('Hidden-state layer read from each expert: 0 = embeddings, -1 = last layer (paper: last; a shallow layer was worse).'),
     pooling: z
       .enum(POOLINGS)
@@ -188,7 +228,7 @@ const expertsSchema = z
       .enum(['question', 'answer-start'])
       .default('question')
       .describe(
-        'What each expert reads: the formatted `question`, or `answer-start` = the question followed by the opening answer tag (`<answer>`), so the pooled last-token state is the one the expert would answer from (the tiny world\'s counterpart of a chat template\'s generation prompt).',
+        'What each expert reads: the formatted `question`, or `answer-start` = the question followed by the opening answer tag (`<answer>`), so the pooled last-token state is the one the expert would answer from (the tiny world\'s counterpart of a chat template\'s generation prompt; experts with a chat template get the tag after their generation prompt).',
       ),
     generation: z
       .object({
@@ -562,6 +602,16 @@ function worldIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
   return issues;
 }
 
+/** Every expert a config can read, by name: the world's experts, then the `experts.onnx` entries. */
+export function availableExpertNames(config: MusketeersConfig): string[] {
+  return [...(config.world?.models ?? []).filter((m) => m.role === 'expert').map((m) => m.name), ...config.experts.onnx.map((e) => e.name)];
+}
+
+/** The experts the router reads: `experts.models`, or every available expert. */
+export function selectedExpertNames(config: MusketeersConfig): string[] {
+  return config.experts.models ?? availableExpertNames(config);
+}
+
 /** The training sections against each other and the world: known model names, router shape. */
 function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -581,24 +631,34 @@ function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
     issues.push(at(['experts', 'perturb'], 'shuffle swaps states between the prompts of a step; set train.promptsPerStep to 2 or more', 'shuffle'));
   }
   if (config.method === 'text-concat') issues.push(...textConcatIssues(config, at));
+  if (config.policy.model !== undefined && config.policy.path !== undefined) {
+    issues.push(at(['policy', 'path'], 'give either policy.model (a world model) or policy.path (a Hugging Face checkpoint directory), not both', config.policy.path));
+  }
   const world = config.world;
-  if (!world) return issues;
-  const role = new Map(world.models.map((m) => [m.name, m.role]));
-  const experts = world.models.filter((m) => m.role === 'expert').map((m) => m.name);
-  const policies = world.models.filter((m) => m.role === 'policy').map((m) => m.name);
-  if (config.policy.model !== undefined && role.get(config.policy.model) !== 'policy') {
+  const role = new Map((world?.models ?? []).map((m) => [m.name, m.role]));
+  const policies = (world?.models ?? []).filter((m) => m.role === 'policy').map((m) => m.name);
+  if (world && config.policy.model !== undefined && role.get(config.policy.model) !== 'policy') {
     const what = role.has(config.policy.model) ? `'${config.policy.model}' is an expert` : `no world model is named '${config.policy.model}'`;
     issues.push(at(['policy', 'model'], `${what}; the world's policy is ${policies.join(', ') || '(none)'}`, config.policy.model));
   }
+  config.experts.onnx.forEach((e, i) => {
+    if (role.has(e.name)) issues.push(at(['experts', 'onnx', i, 'name'], `'${e.name}' is also a world model; give the ONNX expert another name`, e.name));
+    const k = config.experts.onnx.findIndex((x) => x.name === e.name);
+    if (k !== i) issues.push(at(['experts', 'onnx', i, 'name'], `expert name '${e.name}' is used twice (also experts.onnx.${k}); rename one`, e.name));
+  });
+  const available = availableExpertNames(config);
   const seen = new Set<string>();
   (config.experts.models ?? []).forEach((name, i) => {
     if (seen.has(name)) issues.push(at(['experts', 'models', i], `expert '${name}' is listed twice; remove one`, name));
     seen.add(name);
-    if (role.get(name) !== 'expert') {
-      const what = role.has(name) ? `'${name}' is the policy, not an expert` : `no world model is named '${name}'`;
-      issues.push(at(['experts', 'models', i], `${what}; the world's experts are ${experts.join(', ')}`, name));
+    if (!available.includes(name)) {
+      const what = role.get(name) === 'policy' ? `'${name}' is the policy, not an expert` : `no world expert or experts.onnx entry is named '${name}'`;
+      issues.push(at(['experts', 'models', i], `${what}; the experts are ${available.join(', ') || '(none)'}`, name));
     }
   });
+  if (config.method === 'musketeers' && config.experts.models === undefined && available.length === 0 && (world || config.policy.path !== undefined)) {
+    issues.push(at(['experts'], 'method musketeers needs experts: add experts.onnx entries or world models with role: expert (or use method: no-experts)'));
+  }
   return issues;
 }
 

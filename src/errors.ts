@@ -54,6 +54,9 @@ export class ConfigError extends MusketeersError {
 /** A data file that cannot be used as given (malformed JSONL line, missing dataset). Exit 1. */
 export class DataError extends MusketeersError {}
 
+/** A Hugging Face model directory or file that cannot be used as given (unsupported architecture, missing shard, mismatched tokenizer). Exit 1. */
+export class HfModelError extends DataError {}
+
 /** The user stopped a long command (SIGINT) after it saved its state. Exit 130, as shells report Ctrl-C. */
 export class InterruptedError extends MusketeersError {
   override readonly exitCode = 130;

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { loadConfig, type MusketeersConfig } from '../config.js';
+import { loadConfig, selectedExpertNames, type MusketeersConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { runPaths } from '../rl/run-dir.js';
 import { finishedRun, train, type RunSummary, type TrainEvents } from '../rl/trainer.js';
@@ -38,7 +38,7 @@ export interface AblationChoice {
 }
 
 function expertNames(config: MusketeersConfig): string[] {
-  return config.experts.models ?? (config.world?.models ?? []).filter((m) => m.role === 'expert').map((m) => m.name);
+  return selectedExpertNames(config);
 }
 
 /** The variants to run: the method itself first, then each chosen ablation. Throws UsageError for ones that do not apply. */

@@ -19,8 +19,8 @@ import { ExpertPool } from '../rl/expert-pool.js';
 import { ExpertTextPool } from '../rl/expert-texts.js';
 import { sampleCompletions } from '../rl/rollout.js';
 import { runPaths, stepName } from '../rl/run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, expertTextOptions, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig } from '../rl/setup.js';
-import { policyPromptIds } from '../rl/text-concat.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, expertTextOptions, loadPolicyFiles, loadPolicyTokenizer, policyChat, routerConfig } from '../rl/setup.js';
+import { encodePolicyPrompts } from '../rl/text-concat.js';
 import { PerceiverRouter } from '../router/perceiver.js';
 import type { PromptFormat } from '../world/format.js';
 import { mean, passAtK, tConfidenceInterval, wilsonInterval } from './stats.js';
@@ -105,10 +105,11 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
   }
   await selectBackend(config.train.backend as BackendRequest);
   const format: PromptFormat = { template: config.data.prompt.template, answerTag: config.data.prompt.answerTag };
-  const location = policyLocation(config);
-  const files = readPolicyFiles(location.name, location.dir);
+  const files = loadPolicyFiles(config);
+  const chat = policyChat(config, files);
   const tokenizer = loadPolicyTokenizer(files);
   const policy = buildPolicy(config, files, 'eval-policy');
+  files.weights.clear(); // the decoder holds its own copy
   let pool: ExpertPool | undefined;
   let texts: ExpertTextPool | undefined;
   let router: PerceiverRouter | undefined;
@@ -143,11 +144,12 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
             mass.push(r.mass);
             entropy.push(r.entropy);
           }
-          const promptIds = policyPromptIds(tokenizer, conditioning.promptTexts, {
+          const promptIds = encodePolicyPrompts(tokenizer, conditioning.promptTexts, {
             maxPositions: files.architecture.maxPositionEmbeddings,
             prefixTokens: conditioning.prefix?.shape[1] ?? 0,
             maxNewTokens: config.grpo.maxNewTokens,
             textConcat: texts !== undefined,
+            chat,
           });
           const completions = await sampleCompletions(policy.decoder, tokenizer, promptIds, conditioning.prefix, {
             groupSize: n,
@@ -202,7 +204,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
     }
     const experts = conditioner.experts;
     return {
-      policy: location.name,
+      policy: files.name,
       method: config.method,
       checkpoint: spec.checkpoint ? { dir: spec.checkpoint.dir, step: spec.checkpoint.step } : undefined,
       samples: n,

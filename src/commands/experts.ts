@@ -2,6 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 
 import type { Command } from 'commander';
 
@@ -11,6 +12,7 @@ import { loadConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { formatInspection, inspectModel } from '../experts/inspect.js';
+import { resolveModelFile } from '../experts/model-files.js';
 import { renderTable } from '../util/table.js';
 import { buildWorld, type BuildSummary } from '../world/build.js';
 import { collect } from './options.js';
@@ -137,19 +139,28 @@ Examples:
   experts
     .command('inspect')
     .description('Print inputs, outputs, metadata and the hidden-state tensors per layer (with widths) of an ONNX decoder.')
-    .argument('<model>', 'path of a model.onnx')
+    .argument('<model>', 'path of a model.onnx, or a directory holding one (e.g. an optimum-cli output directory)')
     .addHelpText(
       'after',
       `
 Layer indices count from 0 (embeddings) to L (last decoder layer); negative indices count from the end
 (-1 = last layer). "internal" layers are not graph outputs but the expert runner exposes them on demand.
+Layers are located by musketeers' tensor names (hidden_states.{i}) or, in torch.onnx / optimum exports,
+by the module scopes of the node names (/model/layers.{i}/...): the tensor each block passes on.
 
-Example:
-  $ musketeers experts inspect models/expert-sums/model.onnx --json`,
+Examples:
+  $ musketeers experts inspect models/expert-sums/model.onnx --json
+  $ musketeers experts inspect ~/onnx/qwen2.5-0.5b-instruct`,
     )
     .action((model: string) => {
       if (!existsSync(model)) throw new UsageError(`model file not found: ${model}`);
-      const r = inspectModel(model);
+      let file: string;
+      try {
+        file = resolveModelFile(model, basename(model));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      const r = inspectModel(file);
       if (ctx.machine) ctx.outJson(r);
       else ctx.outLine(formatInspection(r));
     });

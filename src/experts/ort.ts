@@ -229,6 +229,13 @@ export function float32Tensor(data: Float32Array | readonly number[], dims: read
   return new ort.Tensor('float32', arr, [...dims]);
 }
 
+/** An empty float32 or float16 tensor (one dim is 0), e.g. an empty KV cache. */
+export function emptyFloatTensor(type: 'float32' | 'float16', dims: readonly number[]): ort.Tensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n !== 0) throw new Error(`emptyFloatTensor: dims [${dims.join(', ')}] hold ${n} values, expected 0`);
+  return type === 'float32' ? new ort.Tensor('float32', new Float32Array(0), [...dims]) : new ort.Tensor('float16', new Uint16Array(0), [...dims]);
+}
+
 /** The float32 data of an output tensor (throws, naming it, when it is not float32). */
 export function float32Data(t: ort.Tensor, name = 'tensor'): Float32Array {
   if (t.type !== 'float32' || !(t.data instanceof Float32Array)) throw new Error(`${name} has type ${t.type}, expected float32`);

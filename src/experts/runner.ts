@@ -1,9 +1,11 @@
-// The frozen-expert runner: tokenizes prompts with the expert's own tokenizer, runs its ONNX decoder
-// (left-padded batches, sorted by length), pools the hidden state of the chosen layer and caches it.
-// Only the chosen hidden state is computed: the graph is rewritten to output that tensor alone.
+// The frozen-expert runner: renders prompts with the expert's chat template (if any), tokenizes them
+// with the expert's own tokenizer, runs its ONNX decoder (left-padded batches, sorted by length; the
+// project's exports or Hugging Face optimum layouts, see feeds.ts and model-files.ts), pools the hidden
+// state of the chosen layer and caches it. Only the chosen hidden state is computed: the graph is
+// rewritten to output that tensor alone (hidden-states.ts).
 
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 import { encodeModel } from '../models/onnx/onnx-proto.js';
 import { readOnnxModelFile } from '../models/onnx/model-file.js';
@@ -11,15 +13,25 @@ import { loadTokenizer } from '../models/tokenizer/hf.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { HiddenStateCache, hashFile, sha256 } from './cache.js';
 import { discoverHiddenStates, embeddingRows, resolveLayer, withOnlyHiddenStateOutput } from './hidden-states.js';
-import { createSession, float32Data, int64Tensor, type ExecutionProvider, type OrtSession } from './ort.js';
+import { type ChatTemplate, loadChatTemplate } from '../models/tokenizer/chat-template.js';
+import { buildFeeds, planFeeds, type FeedPlan } from './feeds.js';
+import { checkExternalData, defaultTokenizerDir, externalBytes, inlineExternalData, readConfigHints, resolveModelFile, writeSidecarModel } from './model-files.js';
+import { createSession, float32Data, type ExecutionProvider, type OrtSession } from './ort.js';
 import { POOLINGS, poolHiddenStates, type PooledState, type Pooling } from './pooling.js';
 
 export interface ExpertOptions {
   name: string;
-  /** Path of the expert's `model.onnx`. */
+  /** The expert's ONNX model: a `.onnx` file, or a directory holding `model.onnx` (optimum's output). */
   model: string;
   /** Directory or tokenizer.json of the expert's tokenizer; default: the model's directory. */
   tokenizer?: string;
+  /**
+   * How a prompt is wrapped before tokenizing: `none` (as given), `auto` (the tokenizer's chat template
+   * when tokenizer_config.json has one, else none), or the path of a `.jinja` file / tokenizer directory.
+   */
+  chatTemplate?: string;
+  /** System prompt given to the chat template (ignored without one). */
+  systemPrompt?: string;
   /** Layer whose hidden state is read; negative counts from the end (-1 = last layer). */
   layer?: number;
   pooling?: Pooling;
@@ -31,7 +43,16 @@ export interface ExpertOptions {
   addBos?: boolean;
   executionProviders?: ExecutionProvider[];
   intraOpThreads?: number;
+  /** External data up to this many bytes is loaded inline; larger models get a graph file beside them. Default 1.5 GiB. */
+  inlineExternalDataBytes?: number;
 }
+
+/**
+ * What an expert reads: a text, or a user turn and the start of the assistant's reply (e.g. an opening
+ * answer tag) — with a chat template the reply start goes after the generation prompt, without one the
+ * two are concatenated.
+ */
+export type ExpertPrompt = string | { user: string; assistant: string };
 
 export interface RunnerContext {
   cache?: HiddenStateCache;
@@ -51,6 +72,8 @@ export interface ExtractStats {
   seconds: number;
 }
 
+const DEFAULT_INLINE_LIMIT = 1.5 * 2 ** 30;
+
 export class ExpertRunner {
   private constructor(
     readonly options: Required<Pick<ExpertOptions, 'name' | 'model' | 'layer' | 'pooling' | 'batchSize' | 'addBos'>>,
@@ -65,19 +88,26 @@ export class ExpertRunner {
     private readonly modelHash: string,
     private readonly tokenizerHash: string,
     private readonly context: RunnerContext,
+    private readonly feedPlan: FeedPlan,
+    /** The chat template prompts are wrapped in, if any. */
+    readonly chatTemplate: ChatTemplate | undefined,
+    private readonly systemPrompt: string | undefined,
   ) {}
 
   /** Validate files, tokenizer and layer, then open the session. Every error names the file and the fix. */
   static async open(options: ExpertOptions, context: RunnerContext = {}): Promise<ExpertRunner> {
-    const model = resolve(options.model);
-    if (!existsSync(model)) {
-      throw new Error(`expert '${options.name}': model file not found: ${model}; build the tiny experts with \`musketeers experts build CONFIG\` or fix the path`);
+    const given = resolve(options.model);
+    if (!existsSync(given)) {
+      throw new Error(`expert '${options.name}': model file not found: ${given}; build the tiny experts with \`musketeers experts build CONFIG\`, export a real model (README: real models), or fix the path`);
     }
+    const model = resolveModelFile(given, options.name);
     const pooling = options.pooling ?? 'last';
     if (!POOLINGS.includes(pooling)) throw new Error(`expert '${options.name}': unknown pooling '${String(pooling)}'; use one of ${POOLINGS.join(', ')}`);
-    const tokenizerPath = resolve(options.tokenizer ?? dirname(model));
+    const tokenizerPath = resolve(options.tokenizer ?? defaultTokenizerDir(model));
     const tokenizer = loadTokenizer(tokenizerPath, { name: options.name });
+    const chatTemplate = resolveChatTemplate(options.chatTemplate ?? 'none', tokenizerPath, options.name);
     const { model: proto, bytes } = readOnnxModelFile(model);
+    const hints = readConfigHints(model);
     const map = discoverHiddenStates(proto, model);
     const layerIndex = resolveLayer(options.layer ?? -1, map.numLayers, model);
     const rows = embeddingRows(proto);
@@ -87,8 +117,14 @@ export class ExpertRunner {
           'they do not belong together: point `tokenizer` at the tokenizer the model was trained with',
       );
     }
+    const feedPlan = planFeeds(proto, model, hints);
     const { model: pruned, output } = withOnlyHiddenStateOutput(proto, map, layerIndex);
-    const session = await createSession(encodeModel(pruned), {
+    const dataFiles = checkExternalData(proto, model);
+    let source: string | Uint8Array;
+    if (dataFiles.length === 0) source = encodeModel(pruned);
+    else if (externalBytes(proto) <= (options.inlineExternalDataBytes ?? DEFAULT_INLINE_LIMIT)) source = encodeModel(inlineExternalData(pruned, model));
+    else source = writeSidecarModel(pruned, model);
+    const session = await createSession(source, {
       executionProviders: options.executionProviders,
       intraOpThreads: options.intraOpThreads,
       warn: context.warn,
@@ -103,7 +139,14 @@ export class ExpertRunner {
         /* metadata written by other tools: no limit known */
       }
     }
-    const width = map.width ?? Number(session.outputs[0]?.shape[2]);
+    maxTokens ??= hints?.maxPositionEmbeddings;
+    const width = map.width ?? hints?.hiddenSize;
+    if (width === undefined) {
+      await session.dispose();
+      throw new Error(`${model}: cannot tell the hidden width (no embedding initializer found and no config.json beside the model); put the model's config.json next to it`);
+    }
+    // The cache key covers the weights wherever they are: the graph file and every external data file.
+    const modelHash = dataFiles.length === 0 ? sha256(bytes) : sha256([sha256(bytes), ...(await Promise.all(dataFiles.map((f) => hashFile(f))))].join(':'));
     return new ExpertRunner(
       { name: options.name, model, layer: options.layer ?? -1, pooling, batchSize: options.batchSize ?? 32, addBos: options.addBos ?? false },
       tokenizer,
@@ -113,10 +156,20 @@ export class ExpertRunner {
       map.numLayers,
       width,
       maxTokens,
-      sha256(bytes),
+      modelHash,
       await hashFile(resolveTokenizerJson(tokenizerPath)),
       context,
+      feedPlan,
+      chatTemplate,
+      options.systemPrompt,
     );
+  }
+
+  /** The text the expert tokenizes for a prompt (the prompt itself, or wrapped in the chat template). */
+  render(prompt: ExpertPrompt): string {
+    const user = typeof prompt === 'string' ? prompt : prompt.user;
+    const assistant = typeof prompt === 'string' ? '' : prompt.assistant;
+    return (this.chatTemplate ? this.chatTemplate.prompt(user, this.systemPrompt) : user) + assistant;
   }
 
   readonly lastStats: ExtractStats = { prompts: 0, cached: 0, computed: 0, tokens: 0, paddedTokens: 0, batches: 0, truncated: 0, seconds: 0 };
@@ -130,12 +183,12 @@ export class ExpertRunner {
   }
 
   /** Pooled hidden states for `prompts`, in order. Cached entries are read, the rest computed and cached. */
-  async extract(prompts: readonly string[], onBatch?: (done: number, total: number) => void): Promise<PooledState[]> {
+  async extract(prompts: readonly ExpertPrompt[], onBatch?: (done: number, total: number) => void): Promise<PooledState[]> {
     const started = performance.now();
     const stats: ExtractStats = { prompts: prompts.length, cached: 0, computed: 0, tokens: 0, paddedTokens: 0, batches: 0, truncated: 0, seconds: 0 };
     const results: (PooledState | undefined)[] = new Array(prompts.length);
     const keys = prompts.map((prompt) =>
-      this.context.cache?.key({ modelHash: this.modelHash, tokenizerHash: this.tokenizerHash, layer: this.layerIndex, pooling: this.options.pooling, prompt }),
+      this.context.cache?.key({ modelHash: this.modelHash, tokenizerHash: this.tokenizerHash, layer: this.layerIndex, pooling: this.options.pooling, prompt: this.render(prompt) }),
     );
     const todo: { index: number; ids: number[] }[] = [];
     prompts.forEach((prompt, i) => {
@@ -145,7 +198,7 @@ export class ExpertRunner {
         stats.cached++;
         return;
       }
-      const { ids, truncated } = this.tokenize(prompt);
+      const { ids, truncated } = this.tokenize(this.render(prompt));
       if (truncated) stats.truncated++;
       todo.push({ index: i, ids });
     });
@@ -160,7 +213,7 @@ export class ExpertRunner {
       const seq = batch[0].ids.length;
       const ids = batch.map((b) => [...new Array<number>(seq - b.ids.length).fill(pad), ...b.ids]); // left padding [B, T]
       const mask = batch.map((b) => [...new Array<number>(seq - b.ids.length).fill(0), ...new Array<number>(b.ids.length).fill(1)]);
-      const out = await this.session.run({ input_ids: int64Tensor(ids), attention_mask: int64Tensor(mask) }, [this.outputName]);
+      const out = await this.session.run(buildFeeds(this.feedPlan, ids, mask), [this.outputName]);
       const hidden = out[this.outputName];
       const pooled = poolHiddenStates(float32Data(hidden, this.outputName), [batch.length, seq, this.width], mask.flat(), this.options.pooling);
       hidden.dispose();
@@ -181,6 +234,19 @@ export class ExpertRunner {
 
   async dispose(): Promise<void> {
     await this.session.dispose();
+  }
+}
+
+/** `none`, `auto` (the tokenizer's template if it has one) or a template path; errors name the expert. */
+function resolveChatTemplate(spec: string, tokenizerPath: string, expert: string): ChatTemplate | undefined {
+  if (spec === 'none') return undefined;
+  try {
+    if (spec === 'auto') return loadChatTemplate(tokenizerPath);
+    const t = loadChatTemplate(resolve(spec));
+    if (!t) throw new Error(`no chat_template in ${resolve(spec)} (tokenizer_config.json or chat_template.jinja)`);
+    return t;
+  } catch (error) {
+    throw new Error(`expert '${expert}': ${(error as Error).message}`);
   }
 }
 

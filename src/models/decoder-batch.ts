@@ -58,16 +58,18 @@ export function attentionBias(mask: readonly (readonly number[])[], queryStart: 
   return out;
 }
 
-/** Rotary angles in the rotate_half convention: inv_freq_j = theta^(-2j/headDim), computed in float64. */
+/** Rotary angles in the rotate_half convention: inv_freq_j = theta^(-2j/headDim) (or given, e.g. scaled), computed in float64. */
 export class RopeTable {
   private readonly invFreq: Float64Array;
 
   constructor(
     readonly headDim: number,
     readonly theta: number,
+    invFreq?: Float64Array,
   ) {
     const half = headDim / 2;
-    this.invFreq = Float64Array.from({ length: half }, (_, j) => Math.pow(theta, (-2 * j) / headDim));
+    this.invFreq = invFreq ?? Float64Array.from({ length: half }, (_, j) => Math.pow(theta, (-2 * j) / headDim));
+    if (this.invFreq.length !== half) throw new Error(`RopeTable: ${this.invFreq.length} inverse frequencies for head dim ${headDim}`);
   }
 
   /** cos and sin [batch, seq, headDim] (row-major) for position ids [batch][seq]. */

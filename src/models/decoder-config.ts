@@ -48,6 +48,40 @@ export interface DecoderConfig {
   /** q/k/v projections carry biases (Qwen2). */
   attentionBias: boolean;
   maxPositionEmbeddings: number;
+  /** Rotary frequency scaling (Llama 3.1+ `rope_scaling` with rope_type llama3); absent = plain RoPE. */
+  ropeScaling?: RopeScaling;
+}
+
+/** Llama 3's frequency-dependent RoPE scaling, with transformers' names in camelCase. */
+export interface RopeScaling {
+  type: 'llama3';
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositionEmbeddings: number;
+}
+
+/**
+ * Rotary inverse frequencies inv_freq_j = theta^(-2j/headDim), j < headDim/2, in float64, with Llama 3
+ * scaling when configured: wavelengths 2 pi / inv_freq longer than original/lowFreqFactor are divided
+ * by `factor`, shorter than original/highFreqFactor kept, and those between interpolated with
+ * s = (original / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor):
+ * (1 - s) * inv_freq / factor + s * inv_freq. Every implementation (tfjs, reference, ONNX) uses this.
+ */
+export function ropeInvFreq(c: Pick<DecoderConfig, 'headDim' | 'ropeTheta' | 'ropeScaling'>): Float64Array {
+  const D = c.headDim;
+  const inv = Float64Array.from({ length: D / 2 }, (_, j) => Math.pow(c.ropeTheta, (-2 * j) / D));
+  const r = c.ropeScaling;
+  if (!r) return inv;
+  const lowWavelen = r.originalMaxPositionEmbeddings / r.lowFreqFactor;
+  const highWavelen = r.originalMaxPositionEmbeddings / r.highFreqFactor;
+  return inv.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / r.factor;
+    const smooth = (r.originalMaxPositionEmbeddings / wavelen - r.lowFreqFactor) / (r.highFreqFactor - r.lowFreqFactor);
+    return (1 - smooth) * (f / r.factor) + smooth * f;
+  });
 }
 
 /** A named float32 tensor, row-major. */
@@ -75,6 +109,7 @@ export function decoderConfig(partial: Partial<DecoderConfig> & Pick<DecoderConf
     attentionBias: partial.attentionBias ?? false,
     maxPositionEmbeddings: partial.maxPositionEmbeddings ?? 512,
   };
+  if (partial.ropeScaling) config.ropeScaling = partial.ropeScaling;
   validateDecoderConfig(config);
   return config;
 }
@@ -88,6 +123,13 @@ export function validateDecoderConfig(c: DecoderConfig): void {
   if (c.headDim % 2 !== 0) problems.push(`headDim (${c.headDim}) must be even for rotary embeddings`);
   if (!(c.rmsNormEps > 0)) problems.push(`rmsNormEps must be > 0 (got ${c.rmsNormEps})`);
   if (!(c.ropeTheta > 0)) problems.push(`ropeTheta must be > 0 (got ${c.ropeTheta})`);
+  const r = c.ropeScaling;
+  if (r) {
+    if (r.type !== 'llama3') problems.push(`ropeScaling.type must be llama3 (got ${String(r.type)})`);
+    if (!(r.factor >= 1)) problems.push(`ropeScaling.factor must be >= 1 (got ${r.factor})`);
+    if (!(r.lowFreqFactor > 0 && r.highFreqFactor > r.lowFreqFactor)) problems.push(`ropeScaling needs 0 < lowFreqFactor < highFreqFactor (got ${r.lowFreqFactor}, ${r.highFreqFactor})`);
+    if (!(r.originalMaxPositionEmbeddings > 0)) problems.push(`ropeScaling.originalMaxPositionEmbeddings must be > 0 (got ${r.originalMaxPositionEmbeddings})`);
+  }
   if (problems.length > 0) throw new Error(`invalid decoder config: ${problems.join('; ')}`);
 }
 

@@ -4,7 +4,7 @@
 // full forward (logits + every hidden state), teacher-forced completion log-probs (differentiable) and
 // KV-cached sampling. Weights are tf.Variables; projections are ./linear.ts objects that can carry LoRA.
 
-import { type DecoderConfig, type DecoderWeights, checkWeights, expectedWeightShapes, initDecoderWeights, validateDecoderConfig } from './decoder-config.js';
+import { type DecoderConfig, type DecoderWeights, checkWeights, expectedWeightShapes, initDecoderWeights, ropeInvFreq, validateDecoderConfig } from './decoder-config.js';
 import { type PaddedRows, RopeTable, attentionBias, padLeft, padRight, positionIdsOf } from './decoder-batch.js';
 import { Linear } from './linear.js';
 import { matMul } from './matmul.js';
@@ -200,7 +200,7 @@ export class TfDecoder {
     this.embedTokens = v('model.embed_tokens.weight');
     this.finalNorm = v('model.norm.weight');
     this.lmHead = config.tieWordEmbeddings ? undefined : lin('lm_head', false);
-    this.rope = new RopeTable(config.headDim, config.ropeTheta);
+    this.rope = new RopeTable(config.headDim, config.ropeTheta, ropeInvFreq(config));
   }
 
   /** A decoder with seeded random weights (initDecoderWeights). */

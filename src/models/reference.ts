@@ -12,7 +12,7 @@
 // Outputs at padding positions are therefore defined and deterministic, but meaningless: pool over real
 // tokens only.
 
-import { type DecoderConfig, type DecoderWeights, checkWeights } from './decoder-config.js';
+import { type DecoderConfig, type DecoderWeights, checkWeights, ropeInvFreq } from './decoder-config.js';
 
 export interface ReferenceInputs {
   /** Token ids [batch][seq]; give either this or inputsEmbeds. */
@@ -83,11 +83,12 @@ function decoderLayer(c: DecoderConfig, weights: DecoderWeights, layer: number, 
   const kvDim = c.numKvHeads * D;
   const groupSize = c.numHeads / c.numKvHeads; // query heads per KV head
   const bias = (name: string) => (c.attentionBias ? w(weights, `${p}.self_attn.${name}.bias`) : undefined);
+  const invFreq = c.ropeScaling ? ropeInvFreq(c) : undefined;
 
   // Attention block: h = RMSNorm(x); q, k, v projections; RoPE on q and k.
   const h = x.map((v) => rmsNorm(v, w(weights, `${p}.input_layernorm.weight`), c.rmsNormEps)); // [seq][hidden]
-  const q = h.map((v, t) => applyRope(linear(v, w(weights, `${p}.self_attn.q_proj.weight`), qDim, c.hiddenSize, bias('q_proj')), c.numHeads, D, pos[t], c.ropeTheta)); // [seq][numHeads*D]
-  const k = h.map((v, t) => applyRope(linear(v, w(weights, `${p}.self_attn.k_proj.weight`), kvDim, c.hiddenSize, bias('k_proj')), c.numKvHeads, D, pos[t], c.ropeTheta)); // [seq][numKvHeads*D]
+  const q = h.map((v, t) => applyRope(linear(v, w(weights, `${p}.self_attn.q_proj.weight`), qDim, c.hiddenSize, bias('q_proj')), c.numHeads, D, pos[t], c.ropeTheta, invFreq)); // [seq][numHeads*D]
+  const k = h.map((v, t) => applyRope(linear(v, w(weights, `${p}.self_attn.k_proj.weight`), kvDim, c.hiddenSize, bias('k_proj')), c.numKvHeads, D, pos[t], c.ropeTheta, invFreq)); // [seq][numKvHeads*D]
   const vv = h.map((v) => linear(v, w(weights, `${p}.self_attn.v_proj.weight`), kvDim, c.hiddenSize, bias('v_proj'))); // [seq][numKvHeads*D]
 
   const attnOut: Float64Array[] = []; // [seq][numHeads*D]
@@ -127,14 +128,14 @@ function decoderLayer(c: DecoderConfig, weights: DecoderWeights, layer: number, 
  * out = x * cos + rotate_half(x) * sin, with angle_d = pos * theta^(-2 (d mod D/2) / D) and
  * rotate_half(x) = [-x[D/2:], x[:D/2]] per head.
  */
-export function applyRope(x: Float64Array, heads: number, D: number, pos: number, theta: number): Float64Array {
+export function applyRope(x: Float64Array, heads: number, D: number, pos: number, theta: number, invFreq?: Float64Array): Float64Array {
   const half = D / 2;
   const out = new Float64Array(x.length);
   for (let hd = 0; hd < heads; hd++) {
     const o = hd * D;
     for (let d = 0; d < D; d++) {
       const j = d % half;
-      const angle = pos * Math.pow(theta, (-2 * j) / D);
+      const angle = pos * (invFreq ? invFreq[j] : Math.pow(theta, (-2 * j) / D));
       const rotated = d < half ? -x[o + d + half] : x[o + d - half];
       out[o + d] = x[o + d] * Math.cos(angle) + rotated * Math.sin(angle);
     }

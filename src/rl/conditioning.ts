@@ -8,7 +8,7 @@
 import type { TaskEntry } from '../../tasks/types.js';
 import * as tf from '../models/tf.js';
 import { routingStats, type ExpertStates, type PerceiverRouter } from '../router/perceiver.js';
-import { formatExpertPrompt, formatPrompt, type ExpertPromptMode, type PromptFormat } from '../world/format.js';
+import { expertPromptParts, formatExpertPrompt, formatPrompt, type ExpertPromptMode, type PromptFormat } from '../world/format.js';
 import { disposeStates, gatherStates, type ExpertPool } from './expert-pool.js';
 import type { ExpertTextPool } from './expert-texts.js';
 import { expertAnswerText, textConcatPrompt } from './text-concat.js';
@@ -62,7 +62,7 @@ export class Conditioner {
     const promptTexts = entries.map((e) => formatPrompt(this.format, e));
     if (this.texts) return this.conditionOnTexts(entries, promptTexts);
     if (!this.pool || !this.router) return { promptTexts, routing: [], expertSeconds: 0, cached: 0, computed: 0 };
-    const extracted = await this.pool.extract(entries.map((e) => formatExpertPrompt(this.format, e, this.expertPrompt)));
+    const extracted = await this.pool.extract(entries.map((e) => expertPromptParts(this.format, e, this.expertPrompt)));
     if (this.perturb !== 'none') {
       const original = extracted.states;
       extracted.states = this.perturb === 'zero' ? original.map((s) => ({ states: tf.zerosLike(s.states), mask: s.mask?.clone() })) : gatherStates(original, entries.map((_, i) => (i + 1) % entries.length));

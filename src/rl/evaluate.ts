@@ -10,7 +10,8 @@ import type { TfDecoder } from '../models/decoder.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { disposeConditioning, type Conditioner } from './conditioning.js';
 import type { RoutingRecord } from './metrics.js';
-import { policyPromptIds } from './text-concat.js';
+import type { PolicyChat } from './setup.js';
+import { encodePolicyPrompts } from './text-concat.js';
 
 export interface TaskEvalReport {
   items: number;
@@ -45,6 +46,8 @@ export interface EvalOptions {
   stopStrings?: string[];
   /** The policy's positions: a prompt that leaves no room for the completion is an error naming the fix. */
   maxPositions: number;
+  /** The policy's chat template (policy.chatTemplate), if prompts are rendered with one. */
+  chat?: PolicyChat;
 }
 
 function massRecord(experts: readonly string[], routing: readonly RoutingRecord[]): { expertMass?: Record<string, number>; routerEntropy?: number } {
@@ -78,11 +81,12 @@ export async function evaluateHeldOut(
       const conditioning = await conditioner.condition(batch);
       try {
         routing.push(...conditioning.routing);
-        const promptIds = policyPromptIds(tokenizer, conditioning.promptTexts, {
+        const promptIds = encodePolicyPrompts(tokenizer, conditioning.promptTexts, {
           maxPositions: options.maxPositions,
           prefixTokens: conditioning.prefix?.shape[1] ?? 0,
           maxNewTokens: options.maxNewTokens,
           textConcat: conditioner.textExperts.length > 0,
+          chat: options.chat,
         });
         const generated = await policy.generate({ prefixEmbeds: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0, stopStrings: options.stopStrings, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) });
         generated.tokens.forEach((ids, k) => {

@@ -5,7 +5,7 @@
 import { HiddenStateCache } from '../experts/cache.js';
 import type { ExecutionProvider } from '../experts/ort.js';
 import type { PooledState, Pooling } from '../experts/pooling.js';
-import { ExpertRunner } from '../experts/runner.js';
+import { ExpertRunner, type ExpertPrompt } from '../experts/runner.js';
 import * as tf from '../models/tf.js';
 import type { ExpertStates } from '../router/perceiver.js';
 
@@ -17,6 +17,9 @@ export interface ExpertSpec {
   tokenizer?: string;
   /** Prepend BOS (the tiny world's models were trained with it). */
   addBos: boolean;
+  /** `none`, `auto` or a template path (see ExpertOptions.chatTemplate); default none. */
+  chatTemplate?: string;
+  systemPrompt?: string;
 }
 
 export interface ExpertPoolOptions {
@@ -87,7 +90,7 @@ export class ExpertPool {
       for (const spec of specs) {
         runners.push(
           await ExpertRunner.open(
-            { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, layer: options.layer, pooling: options.pooling, batchSize: options.batchSize, addBos: spec.addBos, executionProviders: options.providers },
+            { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, layer: options.layer, pooling: options.pooling, batchSize: options.batchSize, addBos: spec.addBos, chatTemplate: spec.chatTemplate, systemPrompt: spec.systemPrompt, executionProviders: options.providers },
             { cache, warn: options.warn },
           ),
         );
@@ -108,7 +111,7 @@ export class ExpertPool {
   }
 
   /** Every expert's states for `prompts` (same order), as router input tensors. */
-  async extract(prompts: readonly string[]): Promise<ExtractedStates> {
+  async extract(prompts: readonly ExpertPrompt[]): Promise<ExtractedStates> {
     const started = performance.now();
     const states: ExpertStates[] = [];
     let cached = 0;

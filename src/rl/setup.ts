@@ -1,15 +1,18 @@
 // What `musketeers train` trains and reads, resolved from the config: the policy (a world model's
-// weights, tokenizer and architecture) with its trainable parameters for the chosen mode, the frozen
-// experts (ONNX files and tokenizers of the world's experts), and the router's shape. Every error names
-// the file or config key and the fix.
+// weights, tokenizer and architecture, or a Hugging Face checkpoint directory given by policy.path) with
+// its trainable parameters for the chosen mode, the frozen experts (the world's experts and the
+// experts.onnx exports of real models, each with its tokenizer and chat template), and the router's
+// shape. Every error names the file or config key and the fix.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
-import type { MusketeersConfig } from '../config.js';
+import { selectedExpertNames, type MusketeersConfig } from '../config.js';
 import { ConfigError, DataError } from '../errors.js';
 import { checkWeights, type DecoderConfig, type DecoderWeights } from '../models/decoder-config.js';
 import { TfDecoder } from '../models/decoder.js';
+import { readHfCheckpoint } from '../models/hf/policy.js';
+import { type ChatTemplate, loadChatTemplate } from '../models/tokenizer/chat-template.js';
 import { readSafetensors } from '../models/safetensors.js';
 import { loadTokenizer } from '../models/tokenizer/hf.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
@@ -34,8 +37,11 @@ export function trainingSeed(config: MusketeersConfig): number {
 
 /** Name and directory of the policy the config trains. */
 export function policyLocation(config: MusketeersConfig): { name: string; dir: string } {
+  if (config.policy.path !== undefined) return { name: basename(resolve(config.policy.path)), dir: resolve(config.policy.path) };
   if (!config.world) {
-    throw new ConfigError(undefined, [{ path: 'world', message: 'training needs a `world` section naming the policy and experts (see configs/quickstart.yaml)' }]);
+    throw new ConfigError(undefined, [
+      { path: 'policy', message: 'training needs a policy: set policy.path to a Hugging Face checkpoint directory, or add a `world` section (see configs/quickstart.yaml)' },
+    ]);
   }
   const name = config.policy.model ?? config.world.models.find((m) => m.role === 'policy')!.name;
   return { name, dir: modelDir(config, name) };
@@ -59,15 +65,52 @@ export function readPolicyFiles(name: string, dir: string): PolicyFiles {
   return { name, dir, architecture, weights: tensors };
 }
 
+/** The policy of the config: the world's policy model, or the Hugging Face checkpoint at policy.path. */
+export function loadPolicyFiles(config: MusketeersConfig): PolicyFiles {
+  const location = policyLocation(config);
+  if (config.policy.path === undefined) return readPolicyFiles(location.name, location.dir);
+  const checkpoint = readHfCheckpoint(location.dir);
+  return { name: location.name, dir: checkpoint.dir, architecture: checkpoint.architecture, weights: checkpoint.weights };
+}
+
 export function loadPolicyTokenizer(files: PolicyFiles): TextTokenizer {
   const tokenizer = loadTokenizer(files.dir, { name: files.name });
   if (tokenizer.vocabSize > files.architecture.vocabSize) {
-    throw new DataError(`policy '${files.name}': tokenizer ${join(files.dir, 'tokenizer.json')} has ${tokenizer.vocabSize} ids but the model embeds ${files.architecture.vocabSize}`);
+    throw new DataError(`policy '${files.name}': tokenizer ${join(files.dir, 'tokenizer.json')} has ${tokenizer.vocabSize} ids but the model embeds ${files.architecture.vocabSize}; the tokenizer belongs to another model`);
   }
-  if (tokenizer.bosId === undefined || tokenizer.eosId === undefined) {
-    throw new DataError(`policy '${files.name}': tokenizer ${join(files.dir, 'tokenizer.json')} defines no BOS or EOS token; the training loop needs both`);
+  if (tokenizer.eosId === undefined) {
+    throw new DataError(`policy '${files.name}': tokenizer ${join(files.dir, 'tokenizer.json')} defines no EOS token (eos_token in tokenizer_config.json); generation needs one to stop`);
   }
   return tokenizer;
+}
+
+/** A chat template the policy's prompts are rendered with, and the system turn given to it. */
+export interface PolicyChat {
+  template: ChatTemplate;
+  system?: string;
+}
+
+/** policy.chatTemplate resolved: `none` -> undefined, `auto` -> the checkpoint's template (an error when it has none), or a file. */
+export function policyChat(config: MusketeersConfig, files: PolicyFiles): PolicyChat | undefined {
+  const spec = config.policy.chatTemplate;
+  if (spec === 'none') return undefined;
+  const template = spec === 'auto' ? loadChatTemplate(files.dir) : loadChatTemplate(resolve(spec));
+  if (!template) {
+    throw new DataError(`policy '${files.name}': policy.chatTemplate is ${spec} but ${spec === 'auto' ? join(files.dir, 'tokenizer_config.json') : resolve(spec)} holds no chat_template; set policy.chatTemplate: none or give a .jinja file`);
+  }
+  const system = config.data.prompt.system;
+  return { template, system: system === '' ? undefined : system };
+}
+
+/**
+ * Token ids of a policy prompt. With a chat template: the rendered user turn (after the system turn)
+ * ending with the generation prompt, encoded as is (templates write BOS themselves where the model
+ * wants it). Without: BOS first when the tokenizer has one (Llama), none otherwise (Qwen2).
+ */
+export function policyPromptIds(tokenizer: TextTokenizer, text: string, chat?: PolicyChat): number[] {
+  if (chat) return tokenizer.encode(chat.template.prompt(text.replace(/\n$/, ''), chat.system));
+  const ids = tokenizer.encode(text);
+  return tokenizer.bosId === undefined ? ids : [tokenizer.bosId, ...ids];
 }
 
 export interface TrainablePolicy {
@@ -88,12 +131,14 @@ export function buildPolicy(config: MusketeersConfig, files: PolicyFiles, name =
   return { decoder, params: new Map() };
 }
 
-/** The world's experts the config reads (all of them by default), as runner specs. */
+/** The experts the config reads (experts.models, default all: world experts, then experts.onnx), as runner specs. */
 export function expertSpecs(config: MusketeersConfig): ExpertSpec[] {
-  const world = config.world;
-  if (!world) return [];
-  const names = config.experts.models ?? world.models.filter((m) => m.role === 'expert').map((m) => m.name);
-  return names.map((name) => {
+  const onnx = new Map(config.experts.onnx.map((e) => [e.name, e]));
+  return selectedExpertNames(config).map((name) => {
+    const real = onnx.get(name);
+    if (real) {
+      return { name, model: resolve(real.path), tokenizer: real.tokenizer === undefined ? undefined : resolve(real.tokenizer), addBos: real.addBos, chatTemplate: real.chatTemplate, systemPrompt: real.systemPrompt };
+    }
     const dir = modelDir(config, name);
     return { name, model: join(dir, 'model.onnx'), tokenizer: dir, addBos: true };
   });

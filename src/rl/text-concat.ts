@@ -10,6 +10,7 @@
 
 import { DataError } from '../errors.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
+import { policyPromptIds, type PolicyChat } from './setup.js';
 
 /**
  * What an expert's generation shows the policy: the text inside its answer tag (an opening tag the
@@ -85,10 +86,13 @@ export function textConcatBudget(policy: TextTokenizer, experts: readonly Expert
  * Policy token ids (BOS first) of prompt texts; a prompt that leaves no room for the prefix tokens and the
  * completion budget within the policy's positions is a DataError that names the fix.
  */
-export function policyPromptIds(tokenizer: TextTokenizer, texts: readonly string[], limits: { maxPositions: number; prefixTokens: number; maxNewTokens: number; textConcat?: boolean }): number[][] {
-  const bos = tokenizer.bosId!;
+export function encodePolicyPrompts(
+  tokenizer: TextTokenizer,
+  texts: readonly string[],
+  limits: { maxPositions: number; prefixTokens: number; maxNewTokens: number; textConcat?: boolean; chat?: PolicyChat },
+): number[][] {
   return texts.map((text) => {
-    const ids = [bos, ...tokenizer.encode(text)];
+    const ids = policyPromptIds(tokenizer, text, limits.chat);
     const need = limits.prefixTokens + ids.length + limits.maxNewTokens;
     if (need > limits.maxPositions) {
       throw new DataError(

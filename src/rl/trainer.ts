@@ -42,8 +42,8 @@ import { groupAdvantages, type GrpoHyper } from './grpo.js';
 import { rolloutMetrics, routingMetrics } from './metrics.js';
 import { sampleCompletions, scoreCompletions, type Rollout } from './rollout.js';
 import { appendJsonl, assertNoRun, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, expertTextOptions, loadPolicyTokenizer, policyLocation, readPolicyFiles, routerConfig, trainingSeed } from './setup.js';
-import { policyPromptIds, textConcatBudget } from './text-concat.js';
+import { applyCheckpointWeights, buildPolicy, expertSpecs, expertTextOptions, loadPolicyFiles, loadPolicyTokenizer, policyChat, routerConfig, trainingSeed } from './setup.js';
+import { encodePolicyPrompts, textConcatBudget } from './text-concat.js';
 import { completionLogProbs, grpoUpdate, type UpdateMetrics } from './update.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */
@@ -258,11 +258,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const heldOut = heldOutItems(dataset, split.eval, config.data.tasks.map((t) => t.name), config.train.evalItemsPerTask);
 
   // ---- policy (+ reference), experts, router
-  const location = policyLocation(config);
-  const policyFiles = readPolicyFiles(location.name, location.dir);
+  const policyFiles = loadPolicyFiles(config);
+  const chat = policyChat(config, policyFiles);
   const tokenizer: TextTokenizer = loadPolicyTokenizer(policyFiles);
   const policy = buildPolicy(config, policyFiles, 'policy');
   const reference = config.grpo.beta > 0 ? buildPolicy({ ...config, policy: { ...config.policy, mode: 'frozen' } }, policyFiles, 'reference') : undefined;
+  policyFiles.weights.clear(); // the decoders hold their own copies; free the loaded float32 arrays (a real checkpoint's full size)
   let pool: ExpertPool | undefined;
   let texts: ExpertTextPool | undefined;
   let router: PerceiverRouter | undefined;
@@ -321,7 +322,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     events.onReady?.({ runDir, startStep, steps: T, backend, experts: pool?.names ?? texts?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
 
     const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];
-    const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32, stopStrings, maxPositions };
+    const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32, stopStrings, maxPositions, chat };
     const runEval = async (step: number): Promise<EvalReport> => {
       const report = await evaluateHeldOut(step, policy.decoder, tokenizer, conditioner, registry, heldOut, evalOptions);
       writeFileAtomic(join(paths.eval, `${stepName(step)}.json`), `${JSON.stringify(report, null, 2)}\n`);
@@ -374,7 +375,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       let tReference = 0;
       try {
         // ---- policy token ids [P][L_p] with BOS
-        const promptIds = policyPromptIds(tokenizer, conditioning.promptTexts, promptLimits);
+        const promptIds = encodePolicyPrompts(tokenizer, conditioning.promptTexts, promptLimits);
         // ---- rollouts: G completions per prompt, R = P * G rows, group by group
         const t1 = performance.now();
         const completions = await sampleCompletions(policy.decoder, tokenizer, promptIds, conditioning.prefix, {

@@ -33,8 +33,16 @@ export function referenceAnswer(entry: TaskEntry): string {
 export type ExpertPromptMode = 'question' | 'answer-start';
 
 export function formatExpertPrompt(format: PromptFormat, entry: Pick<TaskEntry, 'question'>, mode: ExpertPromptMode): string {
-  const prompt = formatPrompt(format, entry);
-  return mode === 'answer-start' ? `${prompt}<${format.answerTag}>` : prompt;
+  const { user, assistant } = expertPromptParts(format, entry, mode);
+  return user + assistant;
+}
+
+/**
+ * The same as a user turn and the start of the reply, for experts with chat templates (the answer tag
+ * then follows the template's generation prompt); concatenated, they are formatExpertPrompt.
+ */
+export function expertPromptParts(format: PromptFormat, entry: Pick<TaskEntry, 'question'>, mode: ExpertPromptMode): { user: string; assistant: string } {
+  return { user: formatPrompt(format, entry), assistant: mode === 'answer-start' ? `<${format.answerTag}>` : '' };
 }
 
 export function formatTarget(format: PromptFormat, entry: TaskEntry): string {

@@ -1,4 +1,5 @@
-// `musketeers experts inspect`: human and JSON output on an exported tiny decoder; clear errors.
+// `musketeers experts inspect`: human and JSON output on an exported tiny decoder and on an optimum
+// output directory; clear errors.
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { test } from 'node:test';
 import { decoderConfig, initDecoderWeights } from '../../src/models/decoder-config.js';
 import { exportDecoderToOnnx, writeOnnxModel } from '../../src/models/onnx/export-decoder.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { fixtureTokenizerVocabSize, writeOptimumDir } from '../helpers/hf-fixtures.js';
 
 test('experts inspect lists inputs, outputs and every layer with its width', async () => {
   const config = decoderConfig({ vocabSize: 40, hiddenSize: 16, numLayers: 2, numHeads: 2 });
@@ -34,4 +36,19 @@ test('experts inspect: missing file exits 2, corrupt file exits 1 naming it', as
   const r = await runCli('experts', 'inspect', bad);
   assert.equal(r.code, 1);
   assert.match(r.message, /broken\.onnx/);
+});
+
+test('experts inspect DIR: an optimum output directory, its located layers and external data; an empty directory exits 2', async () => {
+  const config = decoderConfig({ family: 'qwen2', vocabSize: fixtureTokenizerVocabSize(), hiddenSize: 16, numLayers: 2, numHeads: 2, attentionBias: true, tieWordEmbeddings: false });
+  const dir = join(tempDir(), 'qwen-onnx');
+  writeOptimumDir(dir, config, initDecoderWeights(config, 4), { task: 'text-generation-with-past', externalData: true });
+  const r = await runCli('experts', 'inspect', dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /qwen-onnx\/model\.onnx/);
+  assert.match(r.stdout, /external data: model\.onnx_data/);
+  assert.match(r.stdout, /found by module scopes/);
+  assert.match(r.stdout, /layer  2 \( -1\)\s+\/model\/layers\.1\/Add_1_output_0\s+layer 2\s+internal/);
+  const empty = await runCli('experts', 'inspect', tempDir());
+  assert.equal(empty.code, 2);
+  assert.match(empty.message, /no model in .*: looked for model\.onnx/);
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import { DataError } from '../../src/errors.js';
 import { buildCharTokenizer, projectTokenizer, trainBpeTokenizer } from '../../src/models/tokenizer/build.js';
-import { expertAnswerText, policyPromptIds, textConcatBudget, textConcatPrompt } from '../../src/rl/text-concat.js';
+import { expertAnswerText, encodePolicyPrompts, textConcatBudget, textConcatPrompt } from '../../src/rl/text-concat.js';
 
 const char = projectTokenizer(buildCharTokenizer(), 'char');
 const bpe = projectTokenizer(trainBpeTokenizer(['What is 3 + 4?\n<answer>7</answer>', 'Sort 3, 1, 2: (P ∨ Q)'], { vocabSize: 300 }), 'bpe');
@@ -57,10 +57,10 @@ test('budget: line tokens plus maxNewTokens times the longest decoding of one ex
 });
 
 test('policy prompt ids start with BOS; a prompt that leaves no room for the completion is a DataError naming the fix', () => {
-  const [ids] = policyPromptIds(bpe, ['ab\n'], { maxPositions: 20, prefixTokens: 0, maxNewTokens: 4 });
+  const [ids] = encodePolicyPrompts(bpe, ['ab\n'], { maxPositions: 20, prefixTokens: 0, maxNewTokens: 4 });
   assert.deepEqual(ids, [bpe.bosId, ...bpe.encode('ab\n')]);
   assert.throws(
-    () => policyPromptIds(bpe, ['expert-a: 123456789\nWhat is 3 + 4?\n'], { maxPositions: 20, prefixTokens: 0, maxNewTokens: 8, textConcat: true }),
+    () => encodePolicyPrompts(bpe, ['expert-a: 123456789\nWhat is 3 + 4?\n'], { maxPositions: 20, prefixTokens: 0, maxNewTokens: 8, textConcat: true }),
     (e: unknown) => e instanceof DataError && /but the policy has maxPositionEmbeddings 20; lower grpo\.maxNewTokens or experts\.generation\.maxNewTokens/.test(e.message),
   );
 });

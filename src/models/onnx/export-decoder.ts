@@ -3,7 +3,7 @@
 // hidden_states.{i} and last_hidden_state. Same semantics as src/models/reference.ts, masking included.
 // RoPE tables cover maxPositionEmbeddings positions: a row with more real tokens fails in ORT's Gather.
 
-import { type DecoderConfig, type DecoderWeights, checkWeights, validateDecoderConfig } from '../decoder-config.js';
+import { type DecoderConfig, type DecoderWeights, checkWeights, ropeInvFreq, validateDecoderConfig } from '../decoder-config.js';
 import { VERSION } from '../../version.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { DataType, encodeModel, type ModelProto } from './onnx-proto.js';
@@ -172,11 +172,12 @@ export function writeOnnxModel(path: string, bytes: Uint8Array): void {
 export function ropeTables(c: DecoderConfig): { cos: Float32Array; sin: Float32Array } {
   const D = c.headDim;
   const half = D / 2;
+  const invFreq = ropeInvFreq(c);
   const cos = new Float32Array(c.maxPositionEmbeddings * D);
   const sin = new Float32Array(c.maxPositionEmbeddings * D);
   for (let pos = 0; pos < c.maxPositionEmbeddings; pos++) {
     for (let d = 0; d < D; d++) {
-      const angle = pos * Math.pow(c.ropeTheta, (-2 * (d % half)) / D);
+      const angle = pos * invFreq[d % half];
       cos[pos * D + d] = Math.cos(angle);
       sin[pos * D + d] = Math.sin(angle);
     }
