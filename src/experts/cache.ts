@@ -96,33 +96,36 @@ export function decodeEntry(bytes: Uint8Array): PooledState {
   return { shape, data };
 }
 
-export class HiddenStateCache {
+/**
+ * A directory of entries, one file each (`<dir>/<first two hex digits>/<key><extension>`), written
+ * atomically and decoded by a checking decoder: an entry that fails to decode is reported, deleted and
+ * counted as a miss, never returned.
+ */
+export class ChecksummedFileCache<T> {
   readonly stats: CacheStats = { hits: 0, misses: 0, corrupt: 0, writes: 0 };
 
   constructor(
     readonly dir: string,
+    private readonly extension: string,
+    private readonly codec: { encode: (value: T) => Uint8Array; decode: (bytes: Uint8Array) => T },
     private readonly onCorrupt: (file: string, reason: string) => void = () => {},
   ) {}
 
-  key(parts: CacheKeyParts): string {
-    return sha256(JSON.stringify([parts.modelHash, parts.tokenizerHash, parts.layer, parts.pooling, sha256(parts.prompt)]));
-  }
-
   pathOf(key: string): string {
-    return join(this.dir, key.slice(0, 2), `${key}.bin`);
+    return join(this.dir, key.slice(0, 2), `${key}${this.extension}`);
   }
 
-  /** The cached state, or undefined on a miss. A corrupt entry is reported, deleted and counted as a miss. */
-  get(key: string): PooledState | undefined {
+  /** The cached value, or undefined on a miss. A corrupt entry is reported, deleted and counted as a miss. */
+  get(key: string): T | undefined {
     const file = this.pathOf(key);
     if (!existsSync(file)) {
       this.stats.misses++;
       return undefined;
     }
     try {
-      const state = decodeEntry(readFileSync(file));
+      const value = this.codec.decode(readFileSync(file));
       this.stats.hits++;
-      return state;
+      return value;
     } catch (error) {
       this.stats.corrupt++;
       this.stats.misses++;
@@ -132,8 +135,19 @@ export class HiddenStateCache {
     }
   }
 
-  put(key: string, state: PooledState): void {
-    writeFileAtomic(this.pathOf(key), encodeEntry(state));
+  put(key: string, value: T): void {
+    writeFileAtomic(this.pathOf(key), this.codec.encode(value));
     this.stats.writes++;
+  }
+}
+
+/** Pooled hidden states keyed by (model, tokenizer, layer, pooling, prompt). */
+export class HiddenStateCache extends ChecksummedFileCache<PooledState> {
+  constructor(dir: string, onCorrupt?: (file: string, reason: string) => void) {
+    super(dir, '.bin', { encode: encodeEntry, decode: decodeEntry }, onCorrupt);
+  }
+
+  key(parts: CacheKeyParts): string {
+    return sha256(JSON.stringify([parts.modelHash, parts.tokenizerHash, parts.layer, parts.pooling, sha256(parts.prompt)]));
   }
 }

@@ -7,12 +7,8 @@
 // payload (UTF-8 JSON: {"text": string, "tokens": int[], "finishReason": "eos"|"stop"|"length", "promptTokens": int}).
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-
 import type { FinishReason } from '../models/sampling.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { sha256, type CacheStats } from './cache.js';
+import { ChecksummedFileCache, sha256 } from './cache.js';
 
 const MAGIC = 0x58544b4d; // "MKTX" read as little-endian u32
 const VERSION = 1;
@@ -90,45 +86,14 @@ export function decodeTextEntry(bytes: Uint8Array): GeneratedText {
   return { text: p.text, tokens: p.tokens, finishReason: p.finishReason as FinishReason, promptTokens: p.promptTokens as number };
 }
 
-export class ExpertTextCache {
-  readonly stats: CacheStats = { hits: 0, misses: 0, corrupt: 0, writes: 0 };
-
-  constructor(
-    readonly dir: string,
-    private readonly onCorrupt: (file: string, reason: string) => void = () => {},
-  ) {}
+/** Expert texts keyed by (model, tokenizer, generation settings, prompt). */
+export class ExpertTextCache extends ChecksummedFileCache<GeneratedText> {
+  constructor(dir: string, onCorrupt?: (file: string, reason: string) => void) {
+    super(dir, '.txt.bin', { encode: encodeTextEntry, decode: decodeTextEntry }, onCorrupt);
+  }
 
   key(parts: TextCacheKeyParts): string {
     const s = parts.settings;
     return sha256(JSON.stringify(['greedy', parts.modelHash, parts.tokenizerHash, s.maxNewTokens, [...s.stopStrings], s.addBos, s.maxPromptTokens ?? null, sha256(parts.prompt)]));
-  }
-
-  pathOf(key: string): string {
-    return join(this.dir, key.slice(0, 2), `${key}.txt.bin`);
-  }
-
-  /** The cached generation, or undefined on a miss. A corrupt entry is reported, deleted and counted as a miss. */
-  get(key: string): GeneratedText | undefined {
-    const file = this.pathOf(key);
-    if (!existsSync(file)) {
-      this.stats.misses++;
-      return undefined;
-    }
-    try {
-      const entry = decodeTextEntry(readFileSync(file));
-      this.stats.hits++;
-      return entry;
-    } catch (error) {
-      this.stats.corrupt++;
-      this.stats.misses++;
-      this.onCorrupt(file, (error as Error).message);
-      rmSync(file, { force: true });
-      return undefined;
-    }
-  }
-
-  put(key: string, entry: GeneratedText): void {
-    writeFileAtomic(this.pathOf(key), encodeTextEntry(entry));
-    this.stats.writes++;
   }
 }
