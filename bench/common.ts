@@ -39,7 +39,7 @@ export function isSectionDef(value: unknown): value is BenchSectionDef {
   return typeof v.name === 'string' && typeof v.order === 'number' && typeof v.run === 'function';
 }
 
-export { timeIt, type Timing } from '../src/util/timing.js';
+export { timeIt, timingOf, type Timing } from '../src/util/timing.js';
 
 export const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 

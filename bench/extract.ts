@@ -22,7 +22,7 @@ import { expectedWeightShapes, type DecoderConfig } from '../src/models/decoder-
 import { PACKAGE_ROOT } from '../src/version.js';
 import { formatPrompt } from '../src/world/format.js';
 import { chooseExperts, tokenizerMaker, writeBenchExpert } from './bench-experts.js';
-import { perSecond, round, type BenchContext, type BenchSection, type BenchSectionDef, type Timing } from './common.js';
+import { perSecond, round, type BenchContext, type BenchSection, type BenchSectionDef, timingOf } from './common.js';
 import { matmulRate, measureMatmul } from './matmul.js';
 
 export interface ExtractOptions {
@@ -80,11 +80,6 @@ export function extractionFlops(c: DecoderConfig, lengths: readonly number[], ba
     batches++;
   }
   return { paddedTokens: padded, realTokens: lengths.reduce((a, x) => a + x, 0), batches, matrixParams: p, flops, attentionFlops: attention };
-}
-
-function timingOf(values: number[]): Timing {
-  const s = [...values].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
 }
 
 export async function benchExtract(ctx: BenchContext, options: ExtractOptions = {}): Promise<BenchSection> {

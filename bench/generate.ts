@@ -19,7 +19,7 @@ import { ExpertTextCache } from '../src/experts/text-cache.js';
 import { PACKAGE_ROOT } from '../src/version.js';
 import { formatExpertPrompt } from '../src/world/format.js';
 import { chooseExperts, tokenizerMaker, writeBenchExpert } from './bench-experts.js';
-import { perSecond, round, type BenchContext, type BenchSection, type BenchSectionDef, type Timing } from './common.js';
+import { perSecond, round, type BenchContext, type BenchSection, type BenchSectionDef, timingOf } from './common.js';
 
 export interface GenerateBenchOptions {
   /** Config whose world experts, data mixture and experts.generation / experts.prompt are used; default configs/quickstart.yaml. */
@@ -38,9 +38,19 @@ export interface GenerateBenchOptions {
   corpusItemsPerTask?: number;
 }
 
-function timingOf(values: number[]): Timing {
-  const s = [...values].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+/** One untimed pass, then `repeats` timed passes over the same prompts; the generator is disposed. */
+async function timedPasses(generator: ExpertGenerator, prompts: readonly string[], repeats: number): Promise<GenerateStats[]> {
+  const passes: GenerateStats[] = [];
+  try {
+    await generator.generate(prompts);
+    for (let i = 0; i < repeats; i++) {
+      await generator.generate(prompts);
+      passes.push({ ...generator.lastStats });
+    }
+  } finally {
+    await generator.dispose();
+  }
+  return passes;
 }
 
 export async function benchGenerate(ctx: BenchContext, options: GenerateBenchOptions = {}): Promise<BenchSection> {
@@ -66,30 +76,10 @@ export async function benchGenerate(ctx: BenchContext, options: GenerateBenchOpt
       for (const batchSize of batchSizes) {
         const open = (cache?: ExpertTextCache) => ExpertGenerator.open({ name: model.name, model: modelPath, maxNewTokens, stopStrings, batchSize, addBos: true }, { cache });
         // Cold: no cache; one untimed pass first (ORT sizes its arena per shape).
-        const generator = await open();
-        const passes: GenerateStats[] = [];
-        try {
-          await generator.generate(prompts);
-          for (let i = 0; i < repeats; i++) {
-            await generator.generate(prompts);
-            passes.push({ ...generator.lastStats });
-          }
-        } finally {
-          await generator.dispose();
-        }
+        const passes = await timedPasses(await open(), prompts, repeats);
         // Cached: one pass fills a fresh cache, then passes that only read it.
         const cache = new ExpertTextCache(join(dir, 'cache', `${model.name}-b${batchSize}`));
-        const cached = await open(cache);
-        const hits: GenerateStats[] = [];
-        try {
-          await cached.generate(prompts);
-          for (let i = 0; i < repeats; i++) {
-            await cached.generate(prompts);
-            hits.push({ ...cached.lastStats });
-          }
-        } finally {
-          await cached.dispose();
-        }
+        const hits = await timedPasses(await open(cache), prompts, repeats);
         const seconds = timingOf(passes.map((s) => s.seconds));
         const s = passes[0];
         const newTokensPerSec = perSecond(s.newTokens, seconds.median * 1000);

@@ -130,11 +130,13 @@ export interface ReadSafetensorsOptions {
   include?: (name: string) => boolean;
 }
 
+type HeaderEntries = ReturnType<typeof parseHeader>;
+
 /**
- * Read a safetensors file tensor by tensor (the file is never held in memory whole, so multi-gigabyte
- * shards load with the memory of their float32 values only). Errors name the file.
+ * Open a safetensors file, read and check its header, and hand `use` the parsed header and a reader of
+ * absolute byte ranges (a short read is a truncation error naming the file). The file is closed after.
  */
-export function readSafetensors(path: string, options: ReadSafetensorsOptions = {}): SafetensorsFile {
+function withSafetensors<T>(path: string, use: (header: HeaderEntries, readAt: (pos: number, length: number) => Uint8Array, dataStart: number) => T): T {
   const fail = failer(path);
   let fd: number;
   try {
@@ -158,7 +160,18 @@ export function readSafetensors(path: string, options: ReadSafetensorsOptions = 
     const headerLength = Number(new DataView(readAt(0, 8).buffer).getBigUint64(0, true));
     if (headerLength > size - 8) fail(`header length ${headerLength} exceeds the file (${size} bytes)`);
     const dataStart = 8 + headerLength;
-    const { entries, metadata } = parseHeader(readAt(8, headerLength), size - dataStart, fail);
+    return use(parseHeader(readAt(8, headerLength), size - dataStart, fail), readAt, dataStart);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Read a safetensors file tensor by tensor (the file is never held in memory whole, so multi-gigabyte
+ * shards load with the memory of their float32 values only). Errors name the file.
+ */
+export function readSafetensors(path: string, options: ReadSafetensorsOptions = {}): SafetensorsFile {
+  return withSafetensors(path, ({ entries, metadata }, readAt, dataStart) => {
     const tensors = new Map<string, NamedTensor>();
     for (const e of entries) {
       if (options.include && !options.include(e.name)) continue;
@@ -166,31 +179,10 @@ export function readSafetensors(path: string, options: ReadSafetensorsOptions = 
       tensors.set(e.name, { shape: e.shape, data: decodeValues(e.dtype, readAt(dataStart + e.begin, e.end - e.begin), count) });
     }
     return { tensors, metadata };
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Tensor names, dtypes and shapes of a safetensors file, from its header alone. */
 export function readSafetensorsHeader(path: string): { name: string; dtype: string; shape: number[] }[] {
-  const fail = failer(path);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size < 8) fail(`only ${size} bytes`);
-    const head = new Uint8Array(8);
-    readSync(fd, head, 0, 8, 0);
-    const headerLength = Number(new DataView(head.buffer).getBigUint64(0, true));
-    if (headerLength > size - 8) fail(`header length ${headerLength} exceeds the file (${size} bytes)`);
-    const json = new Uint8Array(headerLength);
-    readSync(fd, json, 0, headerLength, 8);
-    return parseHeader(json, size - 8 - headerLength, fail).entries.map(({ name, dtype, shape }) => ({ name, dtype, shape }));
-  } finally {
-    closeSync(fd);
-  }
+  return withSafetensors(path, ({ entries }) => entries.map(({ name, dtype, shape }) => ({ name, dtype, shape })));
 }

@@ -15,6 +15,12 @@ export async function timeIt(fn: () => Promise<unknown> | unknown, repeats: numb
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+  return timingOf(times);
+}
+
+/** Median, min and max of measured values (any unit). */
+export function timingOf(values: readonly number[]): Timing {
+  if (values.length === 0) throw new Error('timingOf: no values');
+  const s = [...values].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
 }
