@@ -673,6 +673,19 @@ function textConcatIssues(config: MusketeersConfig, at: (path: (string | number)
   if (config.router.attention !== 'learned') issues.push(at(['router', 'attention'], `router.attention ablates the router, but ${why}; remove the setting or use method musketeers`, config.router.attention));
   if (!config.router.trainable) issues.push(at(['router', 'trainable'], `router.trainable ablates the router, but ${why}; remove the setting or use method musketeers`, false));
   if (config.experts.perturb !== 'none') issues.push(at(['experts', 'perturb'], `experts.perturb ablates the hidden states the router reads, but ${why}; remove the setting or use method musketeers`, config.experts.perturb));
+  // Text generation runs the project's own exports (input_ids, attention_mask -> logits, no past inputs
+  // or chat templates); optimum exports read through experts.onnx are not supported for it yet.
+  const real = new Set(config.experts.onnx.map((e) => e.name));
+  const realSelected = selectedExpertNames(config).filter((name) => real.has(name));
+  if (realSelected.length > 0) {
+    issues.push(
+      at(
+        ['experts', 'models'],
+        `method text-concat generates text with the tiny world's experts only; ${realSelected.join(', ')} ${realSelected.length === 1 ? 'is a real-model expert' : 'are real-model experts'} (experts.onnx), which can be read as hidden states (method musketeers) but not asked to write; select world experts in experts.models or use method musketeers`,
+        realSelected,
+      ),
+    );
+  }
   return issues;
 }
 

@@ -75,6 +75,11 @@ test('configs/real-models.yaml trains on a Hugging Face checkpoint policy and op
     assert.match(e.message, /experts\.models\.1: no world expert or experts\.onnx entry is named 'gpt-9'; the experts are llama-fp16, qwen-fe/);
     return true;
   });
+  // Text generation (method text-concat) is for the tiny world's experts only: refused before anything runs.
+  assert.throws(() => validateConfig({ ...raw, method: 'text-concat' }), (e: ConfigError) => {
+    assert.match(e.message, /experts\.models: method text-concat generates text with the tiny world's experts only; llama-fp16, qwen-fe are real-model experts/);
+    return true;
+  });
   const noPolicy = validateConfig({ ...raw, policy: { mode: 'lora' } });
   await assert.rejects(train({ config: noPolicy, runDir: join(root, 'runs', 'none') }), /training needs a policy: set policy\.path to a Hugging Face checkpoint directory, or add a `world` section/);
 });
