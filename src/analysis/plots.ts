@@ -193,7 +193,7 @@ function finalEvalOf(group: RunGroup): GroupAnalysis['finalEval'] {
   return { step: Math.max(...lasts.map((e) => e.step)), accuracy: mean(lasts.map((e) => e.accuracy)), tasks };
 }
 
-/** The analysis numbers for loaded runs (no file IO). Runs sharing name and method are seeds of one group. */
+/** The analysis numbers for loaded runs (no file IO). Runs sharing method and name (without a trailing -s<seed>) are seeds of one group. */
 export function analyzeRuns(runs: readonly RunData[]): AnalysisResult {
   const groups = groupRuns(runs).map((group): GroupAnalysis => {
     const { tasks, experts, hasRouter } = groupKeys(group);

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { DataError, UsageError } from '../errors.js';
-import { loadRun, type RunData } from './runs.js';
+import { loadRun, seedlessName, type RunData } from './runs.js';
 import { mean, pairedDifference, sampleStd } from './stats.js';
 
 export interface ReportCell {
@@ -62,7 +62,7 @@ export function findRunDirs(paths: readonly string[]): string[] {
 
 /** The row a run belongs to: its name without a trailing `-s<seed>`, plus the method when the name does not say it. */
 export function rowLabel(run: Pick<RunData, 'name' | 'method' | 'seed'>): string {
-  const base = run.seed !== null ? run.name.replace(new RegExp(`-s${run.seed}$`), '') : run.name;
+  const base = seedlessName(run);
   return base.includes(run.method) ? base : `${base} (${run.method})`;
 }
 

@@ -232,14 +232,20 @@ export interface RunGroup {
   runs: RunData[];
 }
 
-/** Group runs sharing `name` and `method` (they differ by seed), in first-seen order. */
+/** A run's name without a trailing `-s<seed>` (how `ablate` and `sweep` name the seeds of one variant). */
+export function seedlessName(run: Pick<RunData, 'name' | 'seed'>): string {
+  return run.seed !== null ? run.name.replace(new RegExp(`-s${run.seed}$`), '') : run.name;
+}
+
+/** Group runs sharing `method` and their name without a trailing `-s<seed>` (they differ by seed), in first-seen order. */
 export function groupRuns(runs: readonly RunData[]): RunGroup[] {
   const groups = new Map<string, RunGroup>();
   for (const run of runs) {
-    const key = `${run.name}\u0000${run.method}`;
+    const name = seedlessName(run);
+    const key = `${name}\u0000${run.method}`;
     let g = groups.get(key);
     if (!g) {
-      g = { label: run.name, name: run.name, method: run.method, runs: [] };
+      g = { label: name, name, method: run.method, runs: [] };
       groups.set(key, g);
     }
     g.runs.push(run);

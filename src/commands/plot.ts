@@ -1,5 +1,5 @@
 // `musketeers plot RUN_DIR... [--out DIR] [--format png,svg]`: the standard figures and analysis numbers
-// for one or more run directories (runs sharing name and method are seeds of one group).
+// for one or more run directories (runs sharing method and name, a trailing -s<seed> aside, are seeds of one group).
 
 import type { Command } from 'commander';
 
@@ -65,7 +65,7 @@ export function registerPlotCommand(program: Command, ctx: CommandContext): void
   program
     .command('plot')
     .description('Plot training and eval curves, expert attention and routing statistics of run directories; write plots/analysis.json.')
-    .argument('<run-dirs...>', 'run directories (config.yaml, metrics.jsonl, eval/); runs sharing name and method are seeds of one group')
+    .argument('<run-dirs...>', 'run directories (config.yaml, metrics.jsonl, eval/); runs sharing method and name (a trailing -s<seed> aside) are seeds of one group')
     .option('--out <dir>', 'output directory (default RUN_DIR/plots; required with several run directories)')
     .option('--format <list>', 'comma-separated: png, svg', 'png,svg')
     .option('--smoothing <w>', 'EMA weight in [0, 1) for training curves (default 0.6 below 50 steps, else 0.9)')

@@ -67,6 +67,10 @@ test('grouping by name and method; aggregation across seeds', () => {
   const groups = groupRuns(runs);
   assert.deepEqual(groups.map((g) => g.label), ['q · musketeers', 'q · no-experts']);
   assert.deepEqual(groups[0].runs.map((r) => r.seed), [1, 2]);
+  // ablate and sweep name seeds `<variant>-s<seed>`: those names group as one; a name ending in another seed does not.
+  const swept = [1, 2].map((s) => loadRun(writeSyntheticRun(join(root, `v-s${s}`), { name: `grid-lr_0.1-s${s}`, seed: s, steps: 3 })));
+  swept.push(loadRun(writeSyntheticRun(join(root, 'odd'), { name: 'grid-lr_0.1-s7', seed: 3, steps: 3 })));
+  assert.deepEqual(groupRuns(swept).map((g) => [g.label, g.runs.map((r) => r.seed)]), [['grid-lr_0.1', [1, 2]], ['grid-lr_0.1-s7', [3]]]);
   // steps {1,2} and {2,3}: step 2 has mean (4+6)/2 = 5 and std sqrt(((4-5)²+(6-5)²)/1) = sqrt(2).
   const agg = aggregateSeries([{ steps: [1, 2], values: [1, 4] }, { steps: [2, 3], values: [6, 9] }]);
   assert.deepEqual(agg.steps, [1, 2, 3]);
