@@ -10,8 +10,7 @@ import type { TfDecoder } from '../models/decoder.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { disposeConditioning, type Conditioner } from './conditioning.js';
 import type { RoutingRecord } from './metrics.js';
-import type { PolicyChat } from './setup.js';
-import { encodePolicyPrompts } from './text-concat.js';
+import { encodePolicyPrompts, type PolicyChat } from './setup.js';
 
 export interface TaskEvalReport {
   items: number;

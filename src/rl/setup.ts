@@ -113,6 +113,28 @@ export function policyPromptIds(tokenizer: TextTokenizer, text: string, chat?: P
   return tokenizer.bosId === undefined ? ids : [tokenizer.bosId, ...ids];
 }
 
+/**
+ * Policy token ids of prompt texts (policyPromptIds); a prompt that leaves no room for the prefix tokens and the
+ * completion budget within the policy's positions is a DataError that names the fix.
+ */
+export function encodePolicyPrompts(
+  tokenizer: TextTokenizer,
+  texts: readonly string[],
+  limits: { maxPositions: number; prefixTokens: number; maxNewTokens: number; textConcat?: boolean; chat?: PolicyChat },
+): number[][] {
+  return texts.map((text) => {
+    const ids = policyPromptIds(tokenizer, text, limits.chat);
+    const need = limits.prefixTokens + ids.length + limits.maxNewTokens;
+    if (need > limits.maxPositions) {
+      throw new DataError(
+        `a policy prompt of ${ids.length} tokens + ${limits.prefixTokens} context tokens + grpo.maxNewTokens ${limits.maxNewTokens} = ${need} positions, ` +
+          `but the policy has maxPositionEmbeddings ${limits.maxPositions}; lower grpo.maxNewTokens${limits.textConcat ? ' or experts.generation.maxNewTokens' : ''} or use smaller task configs. The prompt begins: ${JSON.stringify(text.slice(0, 120))}`,
+      );
+    }
+    return ids;
+  });
+}
+
 export interface TrainablePolicy {
   decoder: TfDecoder;
   /** Trainable policy variables by checkpoint name (LoRA: PEFT names; full: HF names); empty when frozen. */

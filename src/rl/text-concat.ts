@@ -10,7 +10,6 @@
 
 import { DataError } from '../errors.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
-import { policyPromptIds, type PolicyChat } from './setup.js';
 
 /**
  * What an expert's generation shows the policy: the text inside its answer tag (an opening tag the
@@ -82,24 +81,3 @@ export function textConcatBudget(policy: TextTokenizer, experts: readonly Expert
   return { tokens, experts: rows, unencodable };
 }
 
-/**
- * Policy token ids (BOS first) of prompt texts; a prompt that leaves no room for the prefix tokens and the
- * completion budget within the policy's positions is a DataError that names the fix.
- */
-export function encodePolicyPrompts(
-  tokenizer: TextTokenizer,
-  texts: readonly string[],
-  limits: { maxPositions: number; prefixTokens: number; maxNewTokens: number; textConcat?: boolean; chat?: PolicyChat },
-): number[][] {
-  return texts.map((text) => {
-    const ids = policyPromptIds(tokenizer, text, limits.chat);
-    const need = limits.prefixTokens + ids.length + limits.maxNewTokens;
-    if (need > limits.maxPositions) {
-      throw new DataError(
-        `a policy prompt of ${ids.length} tokens + ${limits.prefixTokens} context tokens + grpo.maxNewTokens ${limits.maxNewTokens} = ${need} positions, ` +
-          `but the policy has maxPositionEmbeddings ${limits.maxPositions}; lower grpo.maxNewTokens${limits.textConcat ? ' or experts.generation.maxNewTokens' : ''} or use smaller task configs. The prompt begins: ${JSON.stringify(text.slice(0, 120))}`,
-      );
-    }
-    return ids;
-  });
-}

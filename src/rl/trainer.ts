@@ -42,8 +42,8 @@ import { groupAdvantages, type GrpoHyper } from './grpo.js';
 import { rolloutMetrics, routingMetrics } from './metrics.js';
 import { sampleCompletions, scoreCompletions, type Rollout } from './rollout.js';
 import { appendJsonl, assertNoRun, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
-import { applyCheckpointWeights, buildPolicy, expertSpecs, expertTextOptions, loadPolicyFiles, loadPolicyTokenizer, policyChat, routerConfig, trainingSeed } from './setup.js';
-import { encodePolicyPrompts, textConcatBudget } from './text-concat.js';
+import { applyCheckpointWeights, buildPolicy, encodePolicyPrompts, expertSpecs, expertTextOptions, loadPolicyFiles, loadPolicyTokenizer, policyChat, routerConfig, trainingSeed } from './setup.js';
+import { textConcatBudget } from './text-concat.js';
 import { completionLogProbs, grpoUpdate, type UpdateMetrics } from './update.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 
 import { DataError } from '../../src/errors.js';
 import { buildCharTokenizer, projectTokenizer, trainBpeTokenizer } from '../../src/models/tokenizer/build.js';
-import { expertAnswerText, encodePolicyPrompts, textConcatBudget, textConcatPrompt } from '../../src/rl/text-concat.js';
+import { encodePolicyPrompts } from '../../src/rl/setup.js';
+import { expertAnswerText, textConcatBudget, textConcatPrompt } from '../../src/rl/text-concat.js';
 
 const char = projectTokenizer(buildCharTokenizer(), 'char');
 const bpe = projectTokenizer(trainBpeTokenizer(['What is 3 + 4?\n<answer>7</answer>', 'Sort 3, 1, 2: (P ∨ Q)'], { vocabSize: 300 }), 'bpe');
