@@ -85,20 +85,12 @@ export class ExpertPool {
 
   static async open(specs: readonly ExpertSpec[], options: ExpertPoolOptions): Promise<ExpertPool> {
     const cache = options.cacheDir ? new HiddenStateCache(options.cacheDir, (file, reason) => options.warn?.(`hidden-state cache entry ${file} is corrupt (${reason}); recomputing it`)) : undefined;
-    const runners: ExpertRunner[] = [];
-    try {
-      for (const spec of specs) {
-        runners.push(
-          await ExpertRunner.open(
-            { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, layer: options.layer, pooling: options.pooling, batchSize: options.batchSize, addBos: spec.addBos, chatTemplate: spec.chatTemplate, systemPrompt: spec.systemPrompt, executionProviders: options.providers },
-            { cache, warn: options.warn },
-          ),
-        );
-      }
-    } catch (error) {
-      await Promise.all(runners.map((r) => r.dispose()));
-      throw error;
-    }
+    const runners = await openAll(specs, (spec) =>
+      ExpertRunner.open(
+        { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, layer: options.layer, pooling: options.pooling, batchSize: options.batchSize, addBos: spec.addBos, chatTemplate: spec.chatTemplate, systemPrompt: spec.systemPrompt, executionProviders: options.providers },
+        { cache, warn: options.warn },
+      ),
+    );
     return new ExpertPool(runners, cache);
   }
 
@@ -133,4 +125,16 @@ export class ExpertPool {
   async dispose(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.dispose()));
   }
+}
+
+/** Open one resource per spec, in order; if any fails, the ones already open are disposed and the error rethrown. */
+export async function openAll<S, T extends { dispose(): Promise<void> | void }>(specs: readonly S[], open: (spec: S) => Promise<T>): Promise<T[]> {
+  const opened: T[] = [];
+  try {
+    for (const spec of specs) opened.push(await open(spec));
+  } catch (error) {
+    await Promise.all(opened.map((o) => o.dispose()));
+    throw error;
+  }
+  return opened;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ExpertGenerator, type GeneratedText } from '../experts/generate.js';
 import type { ExecutionProvider } from '../experts/ort.js';
 import { ExpertTextCache } from '../experts/text-cache.js';
-import type { ExpertSpec } from './expert-pool.js';
+import { openAll, type ExpertSpec } from './expert-pool.js';
 
 export interface ExpertTextPoolOptions {
   providers: ExecutionProvider[];
@@ -41,20 +41,12 @@ export class ExpertTextPool {
     const cache = options.cacheDir
       ? new ExpertTextCache(join(options.cacheDir, 'texts'), (file, reason) => options.warn?.(`expert text cache entry ${file} is corrupt (${reason}); regenerating it`))
       : undefined;
-    const generators: ExpertGenerator[] = [];
-    try {
-      for (const spec of specs) {
-        generators.push(
-          await ExpertGenerator.open(
-            { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, addBos: spec.addBos, maxNewTokens: options.maxNewTokens, stopStrings: options.stopStrings, batchSize: options.batchSize, executionProviders: options.providers },
-            { cache, warn: options.warn },
-          ),
-        );
-      }
-    } catch (error) {
-      await Promise.all(generators.map((g) => g.dispose()));
-      throw error;
-    }
+    const generators = await openAll(specs, (spec) =>
+      ExpertGenerator.open(
+        { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, addBos: spec.addBos, maxNewTokens: options.maxNewTokens, stopStrings: options.stopStrings, batchSize: options.batchSize, executionProviders: options.providers },
+        { cache, warn: options.warn },
+      ),
+    );
     return new ExpertTextPool(generators, cache);
   }
 
