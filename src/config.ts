@@ -107,6 +107,12 @@ const sftSchema = z
     warmupSteps: z.number().int().nonnegative().default(20).describe('Linear warm-up steps.'),
     promptLossWeight: z.number().min(0).max(1).default(0.1).describe('Loss weight of prompt tokens relative to answer tokens (0 = answer only).'),
     evalItemsPerTask: z.number().int().positive().default(50).describe('Held-out items per task for the accuracy printed on the model card.'),
+    targets: z
+      .enum(['teaching', 'reference'])
+      .default('teaching')
+      .describe(
+        'Answers it is trained to write. `teaching`: where a task accepts many answers and stores a random one (propositional_logic), a valid answer that follows from the question by a fixed rule, learnable by a tiny model; `reference`: the stored answer everywhere (for a policy base that should learn the format, not the skill).',
+      ),
   })
   .strict();
 

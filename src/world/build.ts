@@ -24,13 +24,14 @@ import { VERSION } from '../version.js';
 import { constantBaselines, type ConstantBaseline } from './baseline.js';
 import { heldOutByTask, sftItems } from './data.js';
 import { evaluateTask, type TaskEvaluation } from './evaluate.js';
-import { formatPrompt, formatTarget, referenceAnswer, type PromptFormat } from './format.js';
+import { formatPrompt, referenceAnswer, type PromptFormat } from './format.js';
+import { formatTarget } from './targets.js';
 import { trainSft, type SftCheckpoint, type SftExample } from './sft.js';
 
 export type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
 
 /** Bump when the meaning of a build changes (format, data, trainer), so old builds are redone. */
-const BUILD_FORMAT = 2;
+const BUILD_FORMAT = 3;
 
 export interface ModelCard {
   name: string;
@@ -165,7 +166,7 @@ export async function buildModel(config: MusketeersConfig, model: WorldModel, in
   // ---- data: held-out items from the RL eval split; training items from the model's own mixture
   const heldOut = heldOutByTask(config, registry, train.evalItemsPerTask);
   const items = sftItems(config, registry, model, index, Math.min(train.steps * train.batchSize, 20_000), heldOut.keys);
-  const texts = items.map((e) => ({ prompt: formatPrompt(format, e), target: formatTarget(format, e) }));
+  const texts = items.map((e) => ({ prompt: formatPrompt(format, e), target: formatTarget(format, e, train.targets) }));
 
   // ---- tokenizer
   const tokenizerJson = makeTokenizer(model, texts.flatMap((t) => [t.prompt, t.target]));
@@ -210,7 +211,7 @@ export async function buildModel(config: MusketeersConfig, model: WorldModel, in
     const evaluations: TaskEvaluation[] = [];
     for (const [name, list] of heldOut.byTask) {
       if (list.length === 0) continue;
-      evaluations.push(await evaluateTask(decoder, tokenizer, registry.get(name), list, { format, maxNewTokens: longestAnswer + 8, batchSize: 32 }));
+      evaluations.push(await evaluateTask(decoder, tokenizer, registry.get(name), list, { format, maxNewTokens: longestAnswer + 8, batchSize: 32, targets: train.targets }));
     }
 
     // ---- files: tokenizer, ONNX, weights, then the card (last: marks the model finished)

@@ -7,7 +7,8 @@ import type { AnyTaskDefinition, TaskEntry } from '../../tasks/types.js';
 import type { TfDecoder } from '../models/decoder.js';
 import * as tf from '../models/tf.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
-import { formatPrompt, formatTarget, type PromptFormat } from './format.js';
+import { formatPrompt, type PromptFormat } from './format.js';
+import { formatTarget, type TargetKind } from './targets.js';
 
 export interface TaskEvaluation {
   task: string;
@@ -25,6 +26,8 @@ export interface EvaluateOptions {
   format: PromptFormat;
   maxNewTokens: number;
   batchSize: number;
+  /** Which answers the answer NLL is measured on: those the model was trained to write. */
+  targets?: TargetKind;
 }
 
 export async function evaluateTask(
@@ -44,8 +47,8 @@ export async function evaluateTask(
   for (let start = 0; start < items.length; start += options.batchSize) {
     const batch = items.slice(start, start + options.batchSize);
     const promptIds = batch.map((e) => [bos, ...tokenizer.encode(formatPrompt(options.format, e))]);
-    // Teacher-forced NLL of the reference answer.
-    const targets = batch.map((e) => [...tokenizer.encode(formatTarget(options.format, e)), eos]);
+    // Teacher-forced NLL of the answer the model was trained to write (targets.ts).
+    const targets = batch.map((e) => [...tokenizer.encode(formatTarget(options.format, e, options.targets)), eos]);
     const nll = tf.tidy(() => {
       const { logProbs } = decoder.completionScores({ promptIds, completionIds: targets }, false); // [B, T], 0 at padding
       return -tf.sum(logProbs).dataSync()[0];

@@ -1,7 +1,7 @@
 // The text format of the tiny models' sequences, shared by supervised training, evaluation, GRPO
 // rollouts and the experts' prompts:
 //   prompt  = the task question through the prompt template, then a newline
-//   target  = <answer>ANSWER</answer>, then EOS (a token, added by the trainer)
+//   target  = <answer>ANSWER</answer>, then EOS (a token, added by the trainer); targets.ts says which answer
 // The tiny models have no chat template and tokens are scarce on a CPU, so the system prompt is not
 // shown to them; the answer-tag convention is what the verifier reads.
 
@@ -43,8 +43,4 @@ export function formatExpertPrompt(format: PromptFormat, entry: Pick<TaskEntry, 
  */
 export function expertPromptParts(format: PromptFormat, entry: Pick<TaskEntry, 'question'>, mode: ExpertPromptMode): { user: string; assistant: string } {
   return { user: formatPrompt(format, entry), assistant: mode === 'answer-start' ? `<${format.answerTag}>` : '' };
-}
-
-export function formatTarget(format: PromptFormat, entry: TaskEntry): string {
-  return `<${format.answerTag}>${referenceAnswer(entry)}</${format.answerTag}>`;
 }

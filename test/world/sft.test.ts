@@ -8,7 +8,8 @@ import { selectBackend } from '../../src/models/backend.js';
 import { decoderConfig } from '../../src/models/decoder-config.js';
 import { TfDecoder } from '../../src/models/decoder.js';
 import { buildCharTokenizer, projectTokenizer } from '../../src/models/tokenizer/build.js';
-import { formatExpertPrompt, formatPrompt, formatTarget, referenceAnswer } from '../../src/world/format.js';
+import { formatExpertPrompt, formatPrompt, referenceAnswer } from '../../src/world/format.js';
+import { formatTarget } from '../../src/world/targets.js';
 import { trainSft, type SftCheckpoint, type SftExample } from '../../src/world/sft.js';
 import { taskRegistry } from '../../tasks/index.js';
 
