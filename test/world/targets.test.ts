@@ -44,6 +44,7 @@ test('contradictory premises: the copied premise scores 1, as every formula foll
 test('on generated items the rule applies almost always and scores 1 (quickstart and default configs)', () => {
   const task = taskRegistry.get('propositional_logic');
   for (const config of [
+    { min_vars: 3, max_vars: 6, min_statements: 1, max_statements: 1, min_complexity: 2, max_complexity: 2 },
     { min_vars: 3, max_vars: 5, min_statements: 1, max_statements: 2, min_complexity: 1, max_complexity: 2 },
     {},
   ]) {
