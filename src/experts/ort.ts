@@ -246,3 +246,14 @@ export function float32Data(t: ort.Tensor, name = 'tensor'): Float32Array {
 export function onnxRuntimeVersion(): string | undefined {
   return (ort.env as { versions?: { node?: string } }).versions?.node;
 }
+
+/** The element types the training engine feeds and reads. */
+export type EngineTensorType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
+export type EngineArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+
+/** A tensor over `data` (not copied), with its element count checked against dims. */
+export function engineTensor(type: EngineTensorType, data: EngineArray, dims: readonly number[]): ort.Tensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== n) throw new Error(`tensor of type ${type}: ${data.length} values for dims [${dims.join(', ')}] (${n} expected)`);
+  return new ort.Tensor(type, data as never, [...dims]);
+}

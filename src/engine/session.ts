@@ -1,0 +1,110 @@
+// Engine graphs as ONNX Runtime sessions: compile a Graph (./graph.ts) through the project's one ORT
+// module, feed typed arrays by input name (checked against the graph's static shapes before the run),
+// read typed arrays back. A SessionCache holds one session per shape bucket and graph kind, built on
+// first use and disposed together.
+
+import { type EngineArray, type ExecutionProvider, type OrtSession, createSession, engineTensor } from '../experts/ort.js';
+import { type Graph, type Value, shapeText, sizeOf } from './graph.js';
+
+export interface EngineSessionOptions {
+  executionProviders?: ExecutionProvider[];
+  warn?: (message: string) => void;
+  /** ORT graph optimisation level (default 'all'). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export type Feeds = Record<string, EngineArray>;
+export type Fetched = Record<string, EngineArray>;
+
+const ARRAY_OF: Record<Value['dtype'], string> = { float32: 'Float32Array', float64: 'Float64Array', int64: 'BigInt64Array', int32: 'Int32Array', bool: 'Uint8Array' };
+
+export class EngineSession {
+  private constructor(
+    private readonly session: OrtSession,
+    readonly name: string,
+    readonly inputs: readonly Value[],
+    readonly outputs: readonly Value[],
+    /** Seconds spent building, encoding and loading the graph. */
+    readonly compileSeconds: number,
+  ) {}
+
+  static async compile(graph: Graph, options: EngineSessionOptions = {}): Promise<EngineSession> {
+    const t0 = performance.now();
+    const bytes = graph.encode();
+    const session = await createSession(bytes, { executionProviders: options.executionProviders, warn: options.warn, name: `engine graph ${graph.name}`, graphOptimizationLevel: options.optimization });
+    return new EngineSession(session, graph.name, [...graph.inputs], [...graph.outputs], (performance.now() - t0) / 1000);
+  }
+
+  get providers(): readonly ExecutionProvider[] {
+    return this.session.executionProviders;
+  }
+
+  /** Run with every graph input fed; returns the asked outputs (default all) as typed arrays. */
+  async run(feeds: Feeds, fetch?: readonly string[]): Promise<Fetched> {
+    const problems: string[] = [];
+    const tensors: Record<string, ReturnType<typeof engineTensor>> = {};
+    for (const v of this.inputs) {
+      const data = feeds[v.name];
+      if (!data) {
+        problems.push(`missing input ${v.name} ${v.dtype} ${shapeText(v.shape)}`);
+        continue;
+      }
+      if (data.constructor.name !== ARRAY_OF[v.dtype]) problems.push(`input ${v.name} is a ${data.constructor.name}, the graph expects ${v.dtype} (${ARRAY_OF[v.dtype]})`);
+      else if (data.length !== sizeOf(v.shape)) problems.push(`input ${v.name} has ${data.length} values, the graph expects ${v.dtype} ${shapeText(v.shape)} = ${sizeOf(v.shape)}`);
+      else tensors[v.name] = engineTensor(v.dtype, data, v.shape);
+    }
+    for (const name of Object.keys(feeds)) if (!this.inputs.some((v) => v.name === name)) problems.push(`unknown input ${name}`);
+    if (problems.length > 0) throw new Error(`engine graph ${this.name}: ${problems.join('; ')}`);
+    const names = fetch ?? this.outputs.map((o) => o.name);
+    const results = await this.session.run(tensors, names);
+    const out: Fetched = {};
+    for (const n of names) out[n] = results[n].data as EngineArray;
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.dispose();
+  }
+}
+
+/** One compiled session per key (graph kind + shape bucket), compiled once even under concurrent use. */
+export class SessionCache {
+  private readonly sessions = new Map<string, Promise<EngineSession>>();
+  /** Sessions compiled so far and the seconds that took. */
+  compiled = 0;
+  compileSeconds = 0;
+
+  constructor(private readonly options: EngineSessionOptions = {}) {}
+
+  get(key: string, build: () => Graph): Promise<EngineSession> {
+    let hit = this.sessions.get(key);
+    if (!hit) {
+      hit = (async () => {
+        const t0 = performance.now();
+        const s = await EngineSession.compile(build(), this.options);
+        this.compiled++;
+        this.compileSeconds += (performance.now() - t0) / 1000;
+        return s;
+      })();
+      this.sessions.set(key, hit);
+      hit.catch(() => this.sessions.delete(key));
+    }
+    return hit;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const p of all) {
+      try {
+        await (await p).dispose();
+      } catch {
+        // a session that failed to compile has nothing to release
+      }
+    }
+  }
+}
