@@ -3,7 +3,8 @@
 // standard ONNX ops) and sum the contributions of values used more than once. The gradient nodes are
 // appended to the same graph, so forward and backward run in one ONNX Runtime session.
 //
-// Only float values carry gradients: integer and boolean values (ids, masks, shapes) end every path.
+// Only float values carry gradients: integer and boolean values (ids, masks, shapes) end every path,
+// and so do values passed through Graph.detach (a stop-gradient).
 // A node on a path whose op has no rule is an error naming the op and the node.
 
 import { type Graph, type GraphNode, type Value, isFloat, shapeText } from './graph.js';
@@ -27,7 +28,7 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], options: Gr
   const nodes = [...g.nodes];
   const dependsOnX = new Set(wrt.map((x) => x.name));
   for (const n of nodes) {
-    if (n.inputs.some((i) => i && dependsOnX.has(i.name))) for (const o of n.outputs) if (isFloat(o.dtype)) dependsOnX.add(o.name);
+    if (n.inputs.some((i) => i && dependsOnX.has(i.name))) for (const o of n.outputs) if (isFloat(o.dtype) && !g.detached.has(o.name)) dependsOnX.add(o.name);
   }
   // Nodes whose outputs reach y (backward).
   const reachesY = new Set([y.name]);

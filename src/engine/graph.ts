@@ -81,6 +81,8 @@ export class Graph {
   private readonly names = new Set<string>();
   private readonly counters = new Map<string, number>();
   private readonly constCache = new Map<string, Value>();
+  /** Values gradients do not flow through (see detach). */
+  readonly detached = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -287,6 +289,12 @@ export class Graph {
   }
   cast(x: Value, to: DType): Value {
     return x.dtype === to ? x : this.op('Cast', [x], { to: attr.int(ONNX_DTYPE[to]) });
+  }
+  /** The same value as a constant for differentiation (an Identity that gradients stop at). */
+  detach(x: Value): Value {
+    const out = this.op('Identity', [x], {}, this.fresh(`${x.name}_detached`));
+    this.detached.add(out.name);
+    return out;
   }
   /** Zeros of a shape in the graph's float type (a broadcast scalar). */
   zeros(shape: readonly number[]): Value {

@@ -135,3 +135,24 @@ test('integer values end gradient paths; an input that does not reach the loss g
   assert.deepEqual(dx.shape, [2, 3]);
   assert.deepEqual(du.shape, [4]);
 });
+
+test('detach stops gradients: d/dx of x * detach(x) is detach(x)', async () => {
+  const r = await checkGradientsOfDetach();
+  assert.ok(r < 1e-12);
+});
+
+async function checkGradientsOfDetach(): Promise<number> {
+  const { EngineSession } = await import('../../src/engine/session.js');
+  const g = new Graph('detach', 'float64');
+  const x = g.floatInput('x', [3]);
+  const [dx] = gradients(g, g.sumAll(g.mul(x, g.detach(x))), [x]);
+  g.output(dx, 'dx');
+  const s = await EngineSession.compile(g);
+  try {
+    const data = Float64Array.of(0.5, -2, 3);
+    const out = (await s.run({ x: data })).dx as Float64Array;
+    return Math.max(...out.map((v, i) => Math.abs(v - data[i])));
+  } finally {
+    await s.dispose();
+  }
+}
