@@ -6,41 +6,11 @@
 // per prompt, the attention mass on each expert and the routing entropy.
 
 import { matMul } from '../models/matmul.js';
-import { ROUTER_ATTENTIONS, type RouterAttention } from './attention.js';
 import * as tf from '../models/tf.js';
-import { PyRandom } from '../../tasks/common/rng.js';
+import { ROUTER_ATTENTIONS, type RouterAttention, type RouterConfig, type RoutingStats, routingEntropy, validateRouterConfig } from './config.js';
+import { initRouterWeights } from './init.js';
 
-export interface RouterConfig {
-  /** Expert names, in the order their states are given. */
-  experts: string[];
-  /** Width of each expert's hidden state, same order. */
-  expertWidths: number[];
-  /** Common width D (paper: 512). */
-  width: number;
-  /** K latent queries = number of soft context tokens (paper: 8). */
-  numLatents: number;
-  /** Attention heads H (paper: 8); must divide width. */
-  numHeads: number;
-  /** Policy embedding width: size of each context token. */
-  outputWidth: number;
-  /** FFN inner width as a multiple of D. */
-  ffnMultiplier: number;
-  /** Extra latent self-attention blocks after the cross-attention (0 = none). */
-  selfAttentionBlocks: number;
-  /** Learned per-expert identity embedding added to that expert's projected states. */
-  expertEmbeddings: boolean;
-  /** Std of the output projection at initialisation ("near zero"). */
-  outputInitStd: number;
-  seed: number;
-  /**
-   * How the latents' cross-attention weights are formed: `learned` (softmax of scores; the method),
-   * `uniform` (every expert position weighted equally: an ablation), `top1` (hard routing: each prompt
-   * attends only to the expert that receives the most learned attention mass).
-   */
-  attention?: RouterAttention;
-}
-
-export { ROUTER_ATTENTIONS, type RouterAttention };
+export { ROUTER_ATTENTIONS, type RouterAttention, type RouterConfig, type RoutingStats, validateRouterConfig };
 
 /** States of one expert for a batch: pooled [B, d_e], or token sequences [B, S, d_e] with a mask [B, S]. */
 export interface ExpertStates {
@@ -57,13 +27,6 @@ export interface RouterOutput {
   expertMass: tf.Tensor2D;
 }
 
-export interface RoutingStats {
-  /** [B][E] */
-  expertMass: number[][];
-  /** Entropy (nats) of each prompt's expert-mass distribution. [B] */
-  entropy: number[];
-}
-
 const LN_EPS = 1e-5;
 
 /** GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
@@ -76,47 +39,8 @@ export class PerceiverRouter {
   readonly variables = new Map<string, tf.Variable>();
 
   constructor(readonly config: RouterConfig) {
-    validateRouterConfig(config);
-    const rng = new PyRandom(config.seed);
-    const normal = (std: number) => () => {
-      const u = Math.max(rng.random(), 1e-12);
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.random()) * std;
-    };
-    const D = config.width;
-    const add = (name: string, shape: number[], init: () => number) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const data = new Float32Array(n);
-      for (let i = 0; i < n; i++) data[i] = init();
-      this.variables.set(name, tf.variable(tf.tensor(data, shape), true));
-    };
-    const zeros = () => 0;
-    const ones = () => 1;
-    config.experts.forEach((e, i) => {
-      const dIn = config.expertWidths[i];
-      add(`proj.${i}.weight`, [D, dIn], normal(1 / Math.sqrt(dIn)));
-      add(`proj.${i}.bias`, [D], zeros);
-    });
-    if (config.expertEmbeddings) add('expert_embed', [config.experts.length, D], normal(0.02));
-    add('latents', [config.numLatents, D], normal(0.02));
-    const block = (prefix: string) => {
-      for (const p of ['q', 'k', 'v', 'o']) add(`${prefix}.${p}.weight`, [D, D], normal(1 / Math.sqrt(D)));
-      add(`${prefix}.norm_q.weight`, [D], ones);
-      add(`${prefix}.norm_q.bias`, [D], zeros);
-      add(`${prefix}.norm_ffn.weight`, [D], ones);
-      add(`${prefix}.norm_ffn.bias`, [D], zeros);
-      const F = D * config.ffnMultiplier;
-      add(`${prefix}.ffn.up.weight`, [F, D], normal(1 / Math.sqrt(D)));
-      add(`${prefix}.ffn.up.bias`, [F], zeros);
-      add(`${prefix}.ffn.down.weight`, [D, F], normal(1 / Math.sqrt(F)));
-      add(`${prefix}.ffn.down.bias`, [D], zeros);
-    };
-    block('cross');
-    add('cross.norm_kv.weight', [D], ones);
-    add('cross.norm_kv.bias', [D], zeros);
-    for (let s = 0; s < config.selfAttentionBlocks; s++) block(`self.${s}`);
-    add('out.norm.weight', [D], ones);
-    add('out.norm.bias', [D], zeros);
-    add('out.weight', [config.outputWidth, D], normal(config.outputInitStd));
+    // Names, shapes, order and seeded values come from ./init.ts (shared with the ONNX engine).
+    for (const [name, w] of initRouterWeights(config)) this.variables.set(name, tf.variable(tf.tensor(w.data, w.shape), true));
   }
 
   private v(name: string): tf.Tensor {
@@ -259,20 +183,8 @@ export class PerceiverRouter {
   }
 }
 
-export function validateRouterConfig(c: RouterConfig): void {
-  const problems: string[] = [];
-  if (c.experts.length === 0) problems.push('at least one expert is needed');
-  if (c.experts.length !== c.expertWidths.length) problems.push(`${c.experts.length} experts but ${c.expertWidths.length} widths`);
-  if (new Set(c.experts).size !== c.experts.length) problems.push('expert names must be unique');
-  for (const k of ['width', 'numLatents', 'numHeads', 'outputWidth', 'ffnMultiplier'] as const) if (!Number.isInteger(c[k]) || c[k] <= 0) problems.push(`${k} must be a positive integer (got ${c[k]})`);
-  if (c.width % c.numHeads !== 0) problems.push(`width (${c.width}) must be divisible by numHeads (${c.numHeads})`);
-  if (!Number.isInteger(c.selfAttentionBlocks) || c.selfAttentionBlocks < 0) problems.push(`selfAttentionBlocks must be >= 0 (got ${c.selfAttentionBlocks})`);
-  if (problems.length > 0) throw new Error(`invalid router config: ${problems.join('; ')}`);
-}
-
 /** Per-prompt expert mass and routing entropy (nats) as plain numbers. */
 export function routingStats(expertMass: tf.Tensor2D): RoutingStats {
   const mass = expertMass.arraySync();
-  const entropy = mass.map((row) => row.reduce((a, p) => (p > 0 ? a - p * Math.log(p) : a), 0));
-  return { expertMass: mass, entropy };
+  return { expertMass: mass, entropy: routingEntropy(mass) };
 }
