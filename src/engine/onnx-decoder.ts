@@ -1,0 +1,330 @@
+// The Llama-family decoder on ONNX Runtime through the engine graphs of ./decoder-graph.ts: teacher-forced
+// completion log-probs (old/reference log-probs, no gradients) and seeded KV-cached sampling that makes
+// the same token choices as TfDecoder.generate (src/models/decoder.ts): one prefill per distinct prompt,
+// its keys/values copied to the rows, one decode step per token over a fixed-capacity cache, the same
+// PyRandom draws (one per sampled token, row order) and the same stop / EOS / padding rules.
+//
+// Frozen base weights enter the graphs either as initializers (each session holds its own copy; ORT
+// pre-packs them) or as graph inputs (one copy in this process, fed to every session on each run);
+// LoRA A/B and the router prefix are always inputs, so new adapter values need no recompilation.
+// Sessions are cached per graph kind and shape bucket.
+
+import type { ExecutionProvider } from '../experts/ort.js';
+import { positionIdsOf } from '../models/decoder-batch.js';
+import { type DecoderConfig, type DecoderWeights, checkWeights, validateDecoderConfig } from '../models/decoder-config.js';
+import type { GenerateOptions, GenerateResult } from '../models/decoder.js';
+import { type FinishReason, sampleToken, stopReason } from '../models/sampling.js';
+import { PyRandom } from '../../tasks/common/rng.js';
+import {
+  type CompletionSpec,
+  DECODE_IO,
+  type LoraSpec,
+  PREFILL_IO,
+  type WeightSource,
+  boolOf,
+  bucketLength,
+  checkIds,
+  completionBucket,
+  completionFeeds,
+  completionScoresGraph,
+  decodeStepGraph,
+  int64Of,
+  kvName,
+  loraShapes,
+  prefillGraph,
+  promptFeeds,
+  ropeFeeds,
+} from './decoder-graph.js';
+import { Graph, type TypedArray, shapeText } from './graph.js';
+import { type EngineSession, type Feeds, SessionCache } from './session.js';
+
+export interface OnnxDecoderOptions {
+  /** Default ['cpu']; passed to src/engine/session.ts. */
+  executionProviders?: ExecutionProvider[];
+  /** How the frozen base weights enter the graphs (default 'inputs'; see the report in the README of the engine). */
+  weightsAs?: 'initializers' | 'inputs';
+  /** LoRA adapters on the base weights; their values start at zero (no change) until setLoraWeights. */
+  lora?: LoraSpec;
+  /** Prompt / completion widths are rounded up to a multiple of this (default 8). */
+  bucket?: number;
+  /** The decode cache capacity is rounded up to a multiple of this (default 32). */
+  cacheBucket?: number;
+}
+
+/** TfDecoder.generate's options, with the prefix as a host array [P, K, hidden] instead of a tensor. */
+export type OnnxGenerateOptions = Omit<GenerateOptions, 'prefixEmbeds'> & { prefix?: { data: Float32Array; K: number } };
+
+export interface OnnxCompletionBatch {
+  /** Per distinct prompt with rowPrompt, else per row; each non-empty. */
+  promptIds: number[][];
+  completionIds: number[][];
+  rowPrompt?: readonly number[];
+}
+
+/** Host state of one generate() call. */
+interface DecodeState {
+  B: number;
+  rowPrompt: readonly number[];
+  /** [B][slots used so far]: prompt keys, then one column per step (0 for finished rows). */
+  mask: number[][];
+  padId: number;
+  eosIds: Set<number>;
+  stopStrings: string[];
+  tokens: number[][];
+  finish: (FinishReason | undefined)[];
+  uniform: () => number;
+}
+
+/** Per-layer KV buffers [B, nKv, capacity, D]. */
+interface KvBuffers {
+  capacity: number;
+  k: Float32Array[];
+  v: Float32Array[];
+}
+
+export class OnnxDecoder {
+  readonly config: DecoderConfig;
+  readonly sessions: SessionCache;
+  private readonly weights: DecoderWeights;
+  private readonly lora: LoraSpec | undefined;
+  private loraWeights: DecoderWeights = new Map();
+  private readonly weightsAs: 'initializers' | 'inputs';
+  private readonly bucket: number;
+  private readonly cacheBucket: number;
+
+  constructor(config: DecoderConfig, weights: DecoderWeights, options: OnnxDecoderOptions = {}) {
+    validateDecoderConfig(config);
+    checkWeights(config, weights, 'OnnxDecoder weights');
+    this.config = config;
+    this.weights = weights;
+    this.weightsAs = options.weightsAs ?? 'inputs';
+    this.bucket = options.bucket ?? 8;
+    this.cacheBucket = options.cacheBucket ?? 32;
+    this.sessions = new SessionCache({ executionProviders: options.executionProviders ?? ['cpu'] });
+    this.lora = options.lora;
+    if (this.lora) {
+      for (const [name, shape] of loraShapes(config, this.lora)) this.loraWeights.set(name, { shape, data: new Float32Array(shape[0] * shape[1]) });
+    }
+  }
+
+  // ---------------------------------------------------------------- LoRA
+
+  /** Replace the LoRA values (PEFT names and shapes as getLoraWeights; copied). */
+  setLoraWeights(weights: DecoderWeights): void {
+    if (!this.lora) throw new Error('OnnxDecoder.setLoraWeights: this decoder was built without a LoRA config');
+    const problems: string[] = [];
+    for (const [name, shape] of loraShapes(this.config, this.lora)) {
+      const w = weights.get(name);
+      if (!w) problems.push(`missing ${name}`);
+      else if (w.shape.join(',') !== shape.join(',') || w.data.length !== shape[0] * shape[1]) problems.push(`${name} has shape ${shapeText(w.shape)}, the adapter expects ${shapeText(shape)}`);
+    }
+    for (const name of weights.keys()) if (!this.loraWeights.has(name)) problems.push(`unexpected tensor ${name}`);
+    if (problems.length > 0) throw new Error(`LoRA weights do not match the adapters: ${problems.join('; ')}`);
+    for (const [name, w] of weights) this.loraWeights.set(name, { shape: [...w.shape], data: w.data.slice() });
+  }
+
+  /** A copy of the LoRA values by PEFT name. */
+  getLoraWeights(): DecoderWeights {
+    return new Map([...this.loraWeights].map(([n, w]) => [n, { shape: [...w.shape], data: w.data.slice() }]));
+  }
+
+  // ---------------------------------------------------------------- graphs and feeds
+
+  /** Base weights as initializers or inputs, and LoRA matrices as inputs (named as their tensors). */
+  private sources(g: Graph): { base: WeightSource; lora: WeightSource } {
+    const base: WeightSource = (name, shape) => {
+      if (this.weightsAs === 'inputs') return g.floatInput(name, shape);
+      return g.initializer(name, 'float32', shape, this.weights.get(name)!.data);
+    };
+    return { base, lora: (name, shape) => g.floatInput(name, shape) };
+  }
+
+  /** Feed every input of the session: the given data, then base weights and LoRA matrices by name. */
+  private async run(session: EngineSession, data: Record<string, TypedArray>): Promise<Record<string, TypedArray>> {
+    const feeds: Feeds = {};
+    for (const v of session.inputs) {
+      const hit = data[v.name] ?? this.weights.get(v.name)?.data ?? this.loraWeights.get(v.name)?.data;
+      if (!hit) throw new Error(`OnnxDecoder: no data for input ${v.name} ${v.dtype} ${shapeText(v.shape)} of graph ${session.name}`);
+      feeds[v.name] = hit;
+    }
+    return session.run(feeds);
+  }
+
+  private keySuffix(): string {
+    return `${this.weightsAs}`;
+  }
+
+  // ---------------------------------------------------------------- completion log-probs
+
+  /**
+   * log p(completion[t] | prefix, prompt, completion[<t]) per row, [R][max completion length of the batch],
+   * right-padded with 0. `prefix` [P, K, hidden] (row-major) is prepended to each distinct prompt.
+   */
+  async completionLogProbs(batch: OnnxCompletionBatch, prefix?: Float32Array): Promise<{ logProbs: number[][] }> {
+    const { promptIds, completionIds } = batch;
+    const R = completionIds.length;
+    const rowPrompt = batch.rowPrompt ?? promptIds.map((_, p) => p);
+    if (!batch.rowPrompt && promptIds.length !== R) throw new Error(`completionLogProbs: ${promptIds.length} prompts but ${R} completions (give rowPrompt to share prompts)`);
+    const width = Math.max(0, ...completionIds.map((c) => c.length));
+    if (R === 0 || width === 0) return { logProbs: completionIds.map(() => new Array<number>(width).fill(0)) };
+    const P = promptIds.length;
+    const K = this.prefixTokens(prefix, P, 'completionLogProbs prefix');
+    const { Tp, C } = completionBucket(batch, this.bucket);
+    const spec: CompletionSpec = { config: this.config, P, Tp, K, R, C, lora: this.lora, entropy: false };
+    const session = await this.sessions.get(`scores:${this.keySuffix()}:P${P}:T${Tp}:K${K}:R${R}:C${C}`, () => this.scoresGraph(spec));
+    const feeds = completionFeeds(spec, { promptIds, completionIds, rowPrompt });
+    if (prefix) feeds['dec.prefix'] = prefix;
+    const out = (await this.run(session, feeds)).logp as Float32Array; // [R, C]
+    return { logProbs: completionIds.map((_, r) => Array.from(out.subarray(r * C, r * C + width))) };
+  }
+
+  private scoresGraph(spec: CompletionSpec): Graph {
+    const g = new Graph(`decoder_scores_P${spec.P}_T${spec.Tp}_K${spec.K}_R${spec.R}_C${spec.C}`);
+    const { base, lora } = this.sources(g);
+    const prefix = spec.K > 0 ? g.floatInput('dec.prefix', [spec.P, spec.K, this.config.hiddenSize]) : undefined;
+    const { logp } = completionScoresGraph(g, spec, base, lora, prefix);
+    g.output(logp, 'logp');
+    return g;
+  }
+
+  /** K of a prefix [P, K, hidden] given as a flat array (0 without one). */
+  private prefixTokens(prefix: Float32Array | undefined, P: number, what: string): number {
+    if (!prefix) return 0;
+    const H = this.config.hiddenSize;
+    const K = prefix.length / (P * H);
+    if (!Number.isInteger(K) || K < 1) throw new Error(`${what} holds ${prefix.length} values, not [P = ${P}, K, hidden = ${H}] for a whole K >= 1`);
+    return K;
+  }
+
+  // ---------------------------------------------------------------- generation
+
+  /** Sample like TfDecoder.generate (same options, the prefix as a host array); see the file comment. */
+  async generate(options: OnnxGenerateOptions): Promise<GenerateResult> {
+    const state = this.startState(options);
+    if (state.B === 0 || options.maxNewTokens === 0) return { tokens: state.tokens, finishReason: state.finish.map(() => 'length') };
+    const P = options.promptIds.length;
+    const K = options.prefix ? options.prefix.K : 0;
+    if (options.prefix && options.prefix.data.length !== P * K * this.config.hiddenSize) throw new Error(`generate: prefix holds ${options.prefix.data.length} values, expected [P, K, hidden] = ${shapeText([P, K, this.config.hiddenSize])}`);
+    const Tp = bucketLength(Math.max(1, ...options.promptIds.map((p) => p.length)), this.bucket);
+    const S = K + Tp;
+    const pre = await this.prefill(options.promptIds, options.prefix?.data, K, Tp, state.padId);
+    const promptMask = pre.mask;
+    state.mask = state.rowPrompt.map((p) => [...promptMask[p]]);
+    const capacity = options.maxNewTokens > 1 ? bucketLength(S + options.maxNewTokens - 1, this.cacheBucket) : 0;
+    const cache = this.rowCache(pre.present, state.rowPrompt, P, S, capacity);
+    const V = this.config.vocabSize;
+    let logits: Float32Array = new Float32Array(state.B * V);
+    state.rowPrompt.forEach((p, b) => logits.set(pre.logits.subarray(p * V, (p + 1) * V), b * V));
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      this.sampleStep(logits, options, state);
+      if (state.finish.every((f) => f !== undefined) || step === options.maxNewTokens - 1) break;
+      logits = await this.decodeStep(state, cache);
+    }
+    return { tokens: state.tokens, finishReason: state.finish.map((f) => f ?? 'length') };
+  }
+
+  /** Validate the options (as TfDecoder.generate) and set up the host state. */
+  private startState(options: OnnxGenerateOptions): DecodeState {
+    const { promptIds, maxNewTokens, temperature, topP } = options;
+    const rowPrompt = options.rowPrompt ?? promptIds.map((_, p) => p);
+    rowPrompt.forEach((p, b) => {
+      if (!Number.isInteger(p) || p < 0 || p >= promptIds.length) throw new Error(`generate: rowPrompt[${b}] = ${p} is not a prompt index in 0..${promptIds.length - 1}`);
+    });
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer (got ${maxNewTokens})`);
+    if (!(temperature >= 0)) throw new Error(`generate: temperature must be >= 0 (got ${temperature})`);
+    if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1] (got ${topP})`);
+    const stopStrings = options.stopStrings ?? [];
+    if (stopStrings.length > 0 && !options.decode) throw new Error('generate: stopStrings need a decode function');
+    promptIds.forEach((p, b) => {
+      if (p.length === 0 && !options.prefix) throw new Error(`generate: prompt ${b} is empty and there is no prefix to condition on`);
+    });
+    checkIds(this.config, promptIds, 'promptIds');
+    const eosIds = new Set(options.eosId === undefined ? [] : Array.isArray(options.eosId) ? options.eosId : [options.eosId]);
+    const padId = options.padId ?? (eosIds.size > 0 ? [...eosIds][0] : 0);
+    const rng = new PyRandom(options.seed);
+    const B = rowPrompt.length;
+    return { B, rowPrompt, mask: [], padId, eosIds, stopStrings, tokens: rowPrompt.map(() => []), finish: new Array(B).fill(undefined), uniform: () => rng.random() };
+  }
+
+  /** Sample one token for each unfinished row from logits [B, V] (row order: the PyRandom draw order). */
+  private sampleStep(logits: Float32Array, options: OnnxGenerateOptions, state: DecodeState): void {
+    const V = this.config.vocabSize;
+    for (let b = 0; b < state.B; b++) {
+      if (state.finish[b]) continue;
+      state.tokens[b].push(sampleToken(logits.subarray(b * V, (b + 1) * V), { temperature: options.temperature, topP: options.topP }, state.uniform));
+      state.finish[b] = stopReason(state.tokens[b], state.eosIds, state.stopStrings, options.decode);
+    }
+  }
+
+  /** Run the prefill graph: logits [P, V], per-layer present keys/values [P, nKv, S, D], the prompt key mask [P][S]. */
+  private async prefill(promptIds: number[][], prefix: Float32Array | undefined, K: number, Tp: number, padId: number): Promise<{ logits: Float32Array; present: { k: Float32Array; v: Float32Array }[]; mask: number[][] }> {
+    const P = promptIds.length;
+    const spec = { config: this.config, P, Tp, K, lora: this.lora };
+    const session = await this.sessions.get(`prefill:${this.keySuffix()}:P${P}:T${Tp}:K${K}`, () => {
+      const g = new Graph(`decoder_prefill_P${P}_T${Tp}_K${K}`);
+      const { base, lora } = this.sources(g);
+      prefillGraph(g, spec, base, lora);
+      return g;
+    });
+    const { feeds, mask } = promptFeeds(this.config, promptIds, K, Tp, padId);
+    if (prefix) feeds[PREFILL_IO.prefix] = prefix;
+    const out = await this.run(session, feeds);
+    const present = Array.from({ length: this.config.numLayers }, (_, i) => ({ k: out[kvName('present', i, 'key')] as Float32Array, v: out[kvName('present', i, 'value')] as Float32Array }));
+    return { logits: out[PREFILL_IO.logits] as Float32Array, present, mask };
+  }
+
+  /** KV buffers [B, nKv, capacity, D] per layer holding each row's prompt keys/values in slots 0..S-1. */
+  private rowCache(present: { k: Float32Array; v: Float32Array }[], rowPrompt: readonly number[], P: number, S: number, capacity: number): KvBuffers {
+    const { numKvHeads: nKv, headDim: D } = this.config;
+    const B = rowPrompt.length;
+    const copy = (src: Float32Array) => {
+      if (src.length !== P * nKv * S * D) throw new Error(`prefill keys/values hold ${src.length} values, expected [${P}, ${nKv}, ${S}, ${D}]`);
+      const dst = new Float32Array(B * nKv * capacity * D);
+      rowPrompt.forEach((p, b) => {
+        for (let h = 0; h < nKv; h++) dst.set(src.subarray((p * nKv + h) * S * D, (p * nKv + h + 1) * S * D), (b * nKv + h) * capacity * D);
+      });
+      return dst;
+    };
+    if (capacity === 0) return { capacity, k: [], v: [] };
+    return { capacity, k: present.map((l) => copy(l.k)), v: present.map((l) => copy(l.v)) };
+  }
+
+  /** Feed each row's last token (padding for finished rows), run one decode step, store its keys/values; returns logits [B, V]. */
+  private async decodeStep(state: DecodeState, cache: KvBuffers): Promise<Float32Array> {
+    const { B, mask, tokens, finish, padId } = state;
+    const { numKvHeads: nKv, headDim: D, numLayers } = this.config;
+    const cap = cache.capacity;
+    const next = tokens.map((t, b) => (finish[b] ? padId : t[t.length - 1]));
+    mask.forEach((row, b) => row.push(finish[b] ? 0 : 1));
+    const slot = mask[0].length - 1; // the new token's key index
+    if (slot >= cap) throw new Error(`OnnxDecoder: decode slot ${slot} is past the cache capacity ${cap}`);
+    const keyMask = mask.map((row) => Array.from({ length: cap + 1 }, (_, j) => (j === cap ? row[slot] : j < slot ? row[j] : 0)));
+    const { cos, sin } = ropeFeeds(this.config, mask.map((row) => [positionIdsOf(row)[slot]]));
+    const session = await this.sessions.get(`decode:${this.keySuffix()}:B${B}:S${cap}`, () => {
+      const g = new Graph(`decoder_decode_B${B}_S${cap}`);
+      const { base, lora } = this.sources(g);
+      decodeStepGraph(g, { config: this.config, B, S: cap, lora: this.lora }, base, lora);
+      return g;
+    });
+    const feeds: Record<string, TypedArray> = { [DECODE_IO.ids]: int64Of(next.map((t) => [t])), [DECODE_IO.cos]: cos, [DECODE_IO.sin]: sin, [DECODE_IO.keyMask]: boolOf(keyMask) };
+    for (let i = 0; i < numLayers; i++) {
+      feeds[kvName('past', i, 'key')] = cache.k[i];
+      feeds[kvName('past', i, 'value')] = cache.v[i];
+    }
+    const out = await this.run(session, feeds);
+    for (let i = 0; i < numLayers; i++) {
+      const k = out[kvName('present', i, 'key')] as Float32Array; // [B, nKv, 1, D]
+      const v = out[kvName('present', i, 'value')] as Float32Array;
+      for (let r = 0; r < B * nKv; r++) {
+        cache.k[i].set(k.subarray(r * D, (r + 1) * D), (r * cap + slot) * D);
+        cache.v[i].set(v.subarray(r * D, (r + 1) * D), (r * cap + slot) * D);
+      }
+    }
+    return out[DECODE_IO.logits] as Float32Array;
+  }
+
+  /** Release every cached session. */
+  async dispose(): Promise<void> {
+    await this.sessions.dispose();
+  }
+}
