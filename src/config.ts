@@ -130,10 +130,20 @@ const worldModelSchema = z
   })
   .strict();
 
+/** The training engines (src/engine/ for onnx; src/models/ tfjs for the reference). */
+export const ENGINES = ['onnx', 'tfjs'] as const;
+export type Engine = (typeof ENGINES)[number];
+const engineSchema = z.enum(ENGINES).default('tfjs');
+const providersSchema = z.array(z.enum(['cuda', 'cpu'])).min(1).default(['cpu']);
+
 const worldSchema = z
   .object({
     dir: z.string().min(1).default('models').describe('Directory of built models (`<dir>/<name>/model.onnx`, `tokenizer.json`, `weights.safetensors`, `model.json`).'),
-    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend for training: first that loads, or the named one.'),
+    engine: engineSchema.describe(
+      'Engine of the supervised training and the evaluation of the tiny models: `onnx` (generated forward + backward ONNX graphs on ONNX Runtime; src/engine/) or `tfjs` (TensorFlow.js, the reference implementation the onnx engine is checked against; `world.backend` picks its backend).',
+    ),
+    providers: providersSchema.describe('ONNX Runtime execution providers of the onnx engine, in order of preference; a missing CUDA provider warns once and falls back to cpu.'),
+    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend for training (engine tfjs): first that loads, or the named one.'),
     models: z.array(worldModelSchema).min(1).describe('Tiny models to build: several heterogeneous experts and one policy base.'),
   })
   .strict();
@@ -324,7 +334,11 @@ const trainSchema = z
       .describe('Seed of the training run (router and LoRA initialisation, prompt order, sampling); default the top-level seed. Varying it repeats a run on the same world and data (the world and the splits follow the top-level seed).'),
     steps: z.number().int().positive().default(500).describe('GRPO steps (paper: 500 on Reasoning Gym, 233 on GSM8K).'),
     promptsPerStep: z.number().int().positive().default(4).describe('Prompts per step; rollouts per step = promptsPerStep * groupSize (paper: effective batch 32).'),
-    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend of the policy and router: first that loads, or the named one.'),
+    engine: engineSchema.describe(
+      'Engine of the policy and router (rollouts, log-probs, GRPO updates, evaluation): `onnx` (generated forward + loss + backward ONNX graphs on ONNX Runtime; src/engine/) or `tfjs` (TensorFlow.js, the reference implementation the onnx engine is checked against; `train.backend` picks its backend).',
+    ),
+    providers: providersSchema.describe('ONNX Runtime execution providers of the onnx engine, in order of preference; a missing CUDA provider warns once and falls back to cpu.'),
+    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend of the policy and router (engine tfjs): first that loads, or the named one.'),
     evalEvery: z.number().int().nonnegative().default(50).describe('Held-out evaluation every N steps (0 = only before and after training).'),
     evalItemsPerTask: z.number().int().positive().default(50).describe('Held-out items per task in each evaluation (greedy decoding).'),
     checkpointEvery: z.number().int().positive().default(25).describe('Checkpoint every N steps (and at the end, and on SIGINT).'),

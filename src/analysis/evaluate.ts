@@ -19,6 +19,7 @@ import { ExpertPool } from '../rl/expert-pool.js';
 import { ExpertTextPool } from '../rl/expert-texts.js';
 import { sampleCompletions } from '../rl/rollout.js';
 import { runPaths, stepName } from '../rl/run-dir.js';
+import { tfGenerator, tfRouterRuntime } from '../rl/engine-tfjs.js';
 import { applyCheckpointWeights, buildPolicy, encodePolicyPrompts, expertSpecs, expertTextOptions, loadPolicyFiles, loadPolicyTokenizer, policyChat, routerConfig } from '../rl/setup.js';
 import { PerceiverRouter } from '../router/perceiver.js';
 import type { PromptFormat } from '../world/format.js';
@@ -119,7 +120,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
     }
     if (config.method === 'text-concat') texts = await ExpertTextPool.open(expertSpecs(config), expertTextOptions(config, spec.warn));
     if (spec.checkpoint) applyCheckpointWeights(config, spec.checkpoint.checkpoint, policy.decoder, router);
-    const conditioner = new Conditioner(format, pool, router, config.experts.perturb, config.experts.prompt, texts);
+    const conditioner = new Conditioner(format, pool, router ? tfRouterRuntime(router) : undefined, config.experts.perturb, config.experts.prompt, texts);
     const n = spec.greedy ? 1 : spec.samples;
     const temperature = spec.greedy ? 0 : config.grpo.temperature;
     const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];
@@ -150,7 +151,7 @@ export async function evaluatePolicy(spec: EvalSpec): Promise<EvalResult> {
             textConcat: texts !== undefined,
             chat,
           });
-          const completions = await sampleCompletions(policy.decoder, tokenizer, promptIds, conditioning.prefix, {
+          const completions = await sampleCompletions(tfGenerator(policy.decoder), tokenizer, promptIds, conditioning.prefix, {
             groupSize: n,
             maxNewTokens: config.grpo.maxNewTokens,
             temperature,

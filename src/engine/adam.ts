@@ -71,6 +71,11 @@ export class FloatAdam {
     return new FloatAdam(data, shapes, options);
   }
 
+  /** The parameter names, in the order their gradients are summed into the global norm. */
+  names(): string[] {
+    return [...this.slots.keys()];
+  }
+
   /** Global L2 norm of the gradients (float64), after checking each is present with the right size. */
   private globalNorm(grads: ReadonlyMap<string, Float32Array>): number {
     let total = 0;

@@ -36,7 +36,7 @@ import {
   ropeFeeds,
 } from './decoder-graph.js';
 import { Graph, type TypedArray, shapeText } from './graph.js';
-import { type EngineSession, type Feeds, SessionCache } from './session.js';
+import { type EngineSession, type EngineSessionOptions, type Feeds, SessionCache } from './session.js';
 
 export interface OnnxDecoderOptions {
   /** Default ['cpu']; passed to src/engine/session.ts. */
@@ -49,6 +49,8 @@ export interface OnnxDecoderOptions {
   bucket?: number;
   /** The decode cache capacity is rounded up to a multiple of this (default 32). */
   cacheBucket?: number;
+  /** Other session options (threads, warnings); executionProviders above takes precedence. */
+  session?: EngineSessionOptions;
 }
 
 /** TfDecoder.generate's options, with the prefix as a host array [P, K, hidden] instead of a tensor. */
@@ -100,7 +102,7 @@ export class OnnxDecoder {
     this.weightsAs = options.weightsAs ?? 'inputs';
     this.bucket = options.bucket ?? 8;
     this.cacheBucket = options.cacheBucket ?? 32;
-    this.sessions = new SessionCache({ executionProviders: options.executionProviders ?? ['cpu'] });
+    this.sessions = new SessionCache({ ...options.session, executionProviders: options.executionProviders ?? options.session?.executionProviders ?? ['cpu'] });
     this.lora = options.lora;
     if (this.lora) {
       for (const [name, shape] of loraShapes(config, this.lora)) this.loraWeights.set(name, { shape, data: new Float32Array(shape[0] * shape[1]) });

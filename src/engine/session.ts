@@ -11,6 +11,8 @@ export interface EngineSessionOptions {
   warn?: (message: string) => void;
   /** ORT graph optimisation level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Threads per operator (default: ORT's choice, every core); 1 when several processes share the cores. */
+  intraOpThreads?: number;
 }
 
 export type Feeds = Record<string, EngineArray>;
@@ -31,7 +33,7 @@ export class EngineSession {
   static async compile(graph: Graph, options: EngineSessionOptions = {}): Promise<EngineSession> {
     const t0 = performance.now();
     const bytes = graph.encode();
-    const session = await createSession(bytes, { executionProviders: options.executionProviders, warn: options.warn, name: `engine graph ${graph.name}`, graphOptimizationLevel: options.optimization });
+    const session = await createSession(bytes, { executionProviders: options.executionProviders, warn: options.warn, name: `engine graph ${graph.name}`, graphOptimizationLevel: options.optimization, intraOpThreads: options.intraOpThreads });
     return new EngineSession(session, graph.name, [...graph.inputs], [...graph.outputs], (performance.now() - t0) / 1000);
   }
 

@@ -11,6 +11,7 @@ import { matMul } from './matmul.js';
 import { type FinishReason, sampleToken, stopReason } from './sampling.js';
 import * as tf from './tf.js';
 import { PyRandom } from '../../tasks/common/rng.js';
+import { mulberry32 } from './lora-init.js';
 
 import { LORA_TARGETS, type LoraTarget } from './decoder-config.js';
 
@@ -744,18 +745,6 @@ function disposeStep(step: { logits: tf.Tensor; cache: KvCache[] }): void {
     c.k.dispose();
     c.v.dispose();
   }
-}
-
-/** Small seeded uniform generator in [0, 1) for LoRA initialisation. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** tf.reshape with the rank in the type (tfjs cannot infer it from a tuple). */

@@ -7,10 +7,11 @@
 
 import type { TaskEntry } from '../../tasks/types.js';
 import * as tf from '../models/tf.js';
-import { routingStats, type ExpertStates, type PerceiverRouter } from '../router/perceiver.js';
+import type { ExpertStates } from '../router/perceiver.js';
 import { expertPromptParts, formatExpertPrompt, formatPrompt, type ExpertPromptMode, type PromptFormat } from '../world/format.js';
 import { disposeStates, gatherStates, type ExpertPool } from './expert-pool.js';
 import type { ExpertTextPool } from './expert-texts.js';
+import type { ContextTokens, RouterRuntime } from './policy-engine.js';
 import { expertAnswerText, textConcatPrompt } from './text-concat.js';
 
 export type ExpertPerturbation = 'none' | 'shuffle' | 'zero';
@@ -24,7 +25,7 @@ export interface Conditioning {
   /** Expert states per expert, [P, ...] each (undefined without experts). Disposed by dispose(). */
   states?: ExpertStates[];
   /** Soft context tokens [P, K, hidden] computed without gradients (undefined without experts). */
-  prefix?: tf.Tensor3D;
+  prefix?: ContextTokens;
   routing: RoutingRecord[];
   /** Seconds spent reading the experts. */
   expertSeconds: number;
@@ -36,7 +37,7 @@ export class Conditioner {
   constructor(
     readonly format: PromptFormat,
     readonly pool?: ExpertPool,
-    readonly router?: PerceiverRouter,
+    readonly router?: RouterRuntime,
     /** Ablations: `shuffle` gives prompt i the states of prompt (i + 1) mod P of its batch; `zero` gives zeros. */
     readonly perturb: ExpertPerturbation = 'none',
     /** What the experts read (see formatExpertPrompt). */
@@ -69,11 +70,8 @@ export class Conditioner {
       disposeStates(original);
     }
     try {
-      const out = this.router.forward(extracted.states);
-      const stats = routingStats(out.expertMass);
-      out.attention.dispose();
-      out.expertMass.dispose();
-      const routing = entries.map((e, i) => ({ task: String(e.metadata.source_dataset), mass: stats.expertMass[i], entropy: stats.entropy[i] }));
+      const out = await this.router.route(extracted.states);
+      const routing = entries.map((e, i) => ({ task: String(e.metadata.source_dataset), mass: out.expertMass[i], entropy: out.entropy[i] }));
       return { promptTexts, states: extracted.states, prefix: out.context, routing, expertSeconds: extracted.seconds, cached: extracted.cached, computed: extracted.computed };
     } catch (error) {
       disposeStates(extracted.states);
@@ -92,5 +90,4 @@ export class Conditioner {
 
 export function disposeConditioning(c: Conditioning): void {
   if (c.states) disposeStates(c.states);
-  c.prefix?.dispose();
 }

@@ -6,10 +6,10 @@
 import { extractAnswer } from '../../tasks/common/extract.js';
 import type { TaskRegistry } from '../../tasks/registry.js';
 import type { TaskEntry } from '../../tasks/types.js';
-import type { TfDecoder } from '../models/decoder.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { disposeConditioning, type Conditioner } from './conditioning.js';
 import type { RoutingRecord } from './metrics.js';
+import type { TextGenerator } from './policy-engine.js';
 import { encodePolicyPrompts, type PolicyChat } from './setup.js';
 
 export interface TaskEvalReport {
@@ -58,7 +58,7 @@ function massRecord(experts: readonly string[], routing: readonly RoutingRecord[
 
 export async function evaluateHeldOut(
   step: number,
-  policy: TfDecoder,
+  policy: TextGenerator,
   tokenizer: TextTokenizer,
   conditioner: Conditioner,
   registry: TaskRegistry,
@@ -87,7 +87,7 @@ export async function evaluateHeldOut(
           textConcat: conditioner.textExperts.length > 0,
           chat: options.chat,
         });
-        const generated = await policy.generate({ prefixEmbeds: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0, stopStrings: options.stopStrings, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) });
+        const generated = await policy.generate({ prefix: conditioning.prefix, promptIds, maxNewTokens: options.maxNewTokens, temperature: 0, topP: 1, eosId: tokenizer.eosId, padId: tokenizer.padId, seed: 0, stopStrings: options.stopStrings, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) });
         generated.tokens.forEach((ids, k) => {
           const answer = extractAnswer(tokenizer.decode(ids, { skipSpecial: true }), conditioner.format.answerTag);
           if (answer !== null) formatted++;

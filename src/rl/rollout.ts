@@ -5,9 +5,8 @@
 import { extractAnswer } from '../../tasks/common/extract.js';
 import type { TaskRegistry } from '../../tasks/registry.js';
 import type { TaskEntry } from '../../tasks/types.js';
-import type { TfDecoder } from '../models/decoder.js';
 import type { FinishReason } from '../models/sampling.js';
-import * as tf from '../models/tf.js';
+import type { ContextTokens, TextGenerator } from './policy-engine.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 
 export interface RewardOptions {
@@ -68,10 +67,10 @@ export interface SampledCompletion {
  * completions, group by group. The prefix is not disposed.
  */
 export async function sampleCompletions(
-  policy: TfDecoder,
+  policy: TextGenerator,
   tokenizer: TextTokenizer,
   promptIds: readonly number[][],
-  prefix: tf.Tensor3D | undefined,
+  prefix: ContextTokens | undefined,
   options: Omit<RolloutOptions, keyof RewardOptions>,
 ): Promise<SampledCompletion[]> {
   if (prefix && prefix.shape[0] !== promptIds.length) throw new Error(`prefix has ${prefix.shape[0]} rows for ${promptIds.length} prompts`);
@@ -79,7 +78,7 @@ export async function sampleCompletions(
   const rows = promptIds.flatMap((_, p) => new Array<number>(G).fill(p)); // [P * G] prompt index per row
   // Each prompt (with its context tokens) is prefilled once and shared by its G rows.
   const result = await policy.generate({
-    prefixEmbeds: prefix,
+    prefix,
     promptIds: [...promptIds],
     rowPrompt: rows,
     maxNewTokens: options.maxNewTokens,
@@ -110,12 +109,12 @@ export function scoreCompletions(registry: TaskRegistry, entries: readonly TaskE
 
 /** sampleCompletions then scoreCompletions. */
 export async function generateRollouts(
-  policy: TfDecoder,
+  policy: TextGenerator,
   tokenizer: TextTokenizer,
   registry: TaskRegistry,
   entries: readonly TaskEntry[],
   promptIds: readonly number[][],
-  prefix: tf.Tensor3D | undefined,
+  prefix: ContextTokens | undefined,
   options: RolloutOptions,
 ): Promise<Rollout[]> {
   if (entries.length !== promptIds.length) throw new Error(`${entries.length} entries but ${promptIds.length} prompts`);

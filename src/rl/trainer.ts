@@ -25,10 +25,8 @@ import { DataError, MusketeersError } from '../errors.js';
 import { sha256 } from '../experts/cache.js';
 import { selectBackend, type BackendRequest } from '../models/backend.js';
 import type { NamedTensor } from '../models/decoder-config.js';
-import { NamedAdam, warmupCosine } from '../models/optim.js';
-import * as tf from '../models/tf.js';
+import { warmupCosine } from '../models/optim.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
-import { PerceiverRouter } from '../router/perceiver.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { buildWorld, type BuildEvents } from '../world/build.js';
 import { dataComposite } from '../world/data.js';
@@ -42,9 +40,11 @@ import { groupAdvantages, type GrpoHyper } from './grpo.js';
 import { rolloutMetrics, routingMetrics } from './metrics.js';
 import { sampleCompletions, scoreCompletions, type Rollout } from './rollout.js';
 import { appendJsonl, assertNoRun, createRunDir, evalStepsAfter, readJsonl, runPaths, stepName, truncateJsonl, type RunPaths } from './run-dir.js';
-import { applyCheckpointWeights, buildPolicy, encodePolicyPrompts, expertSpecs, expertTextOptions, loadPolicyFiles, loadPolicyTokenizer, policyChat, routerConfig, trainingSeed } from './setup.js';
+import { encodePolicyPrompts, expertSpecs, expertTextOptions, loadPolicyFiles, loadPolicyTokenizer, policyChat, routerConfig, trainingSeed } from './setup.js';
 import { textConcatBudget } from './text-concat.js';
-import { completionLogProbs, grpoUpdate, type UpdateMetrics } from './update.js';
+import type { UpdateMetrics } from './update.js';
+import { openEngine } from './engines.js';
+import type { PolicyEngine } from './policy-engine.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */
 export class TrainingError extends MusketeersError {}
@@ -257,47 +257,31 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const stream = new PromptStream(dataset, split.train, seed);
   const heldOut = heldOutItems(dataset, split.eval, config.data.tasks.map((t) => t.name), config.train.evalItemsPerTask);
 
-  // ---- policy (+ reference), experts, router
+  // ---- policy (+ reference), experts, router: the engine holds them
   const policyFiles = loadPolicyFiles(config);
   const chat = policyChat(config, policyFiles);
   const tokenizer: TextTokenizer = loadPolicyTokenizer(policyFiles);
-  const policy = buildPolicy(config, policyFiles, 'policy');
-  const reference = config.grpo.beta > 0 ? buildPolicy({ ...config, policy: { ...config.policy, mode: 'frozen' } }, policyFiles, 'reference') : undefined;
-  policyFiles.weights.clear(); // the decoders hold their own copies; free the loaded float32 arrays (a real checkpoint's full size)
   let pool: ExpertPool | undefined;
   let texts: ExpertTextPool | undefined;
-  let router: PerceiverRouter | undefined;
-  let refRouter: PerceiverRouter | undefined;
-  let optimizer: NamedAdam | undefined;
+  let engine: PolicyEngine | undefined;
   const disposeAll = async () => {
-    optimizer?.dispose();
-    router?.dispose();
-    refRouter?.dispose();
-    policy.decoder.dispose();
-    reference?.decoder.dispose();
+    await engine?.dispose();
     await pool?.dispose();
     await texts?.dispose();
   };
   try {
-    if (useExperts) {
-      pool = await ExpertPool.open(expertSpecs(config), { ...config.experts, cacheDir: config.experts.cacheDir, warn: (m) => events.warn?.(m) });
-      const rc = routerConfig(config, pool.names, pool.widths, policyFiles.architecture.hiddenSize);
-      router = new PerceiverRouter(rc);
-      if (reference) refRouter = new PerceiverRouter(rc); // same seed: the router at initialisation
-    }
+    if (useExperts) pool = await ExpertPool.open(expertSpecs(config), { ...config.experts, cacheDir: config.experts.cacheDir, warn: (m) => events.warn?.(m) });
+    const rc = pool ? routerConfig(config, pool.names, pool.widths, policyFiles.architecture.hiddenSize) : undefined;
+    engine = await openEngine({ config, files: policyFiles, router: rc, backend, warn: (m) => events.warn?.(m) });
+    policyFiles.weights.clear(); // the engine holds its own copies; free the loaded float32 arrays (a real checkpoint's full size)
     if (config.method === 'text-concat') texts = await ExpertTextPool.open(expertSpecs(config), expertTextOptions(config, (m) => events.warn?.(m)));
-    const conditioner = new Conditioner(format, pool, router, config.experts.perturb, config.experts.prompt, texts);
-    const K = router ? config.router.numLatents : 0;
+    const conditioner = new Conditioner(format, pool, engine.router, config.experts.perturb, config.experts.prompt, texts);
+    const K = rc ? config.router.numLatents : 0;
     const maxPositions = policyFiles.architecture.maxPositionEmbeddings;
     checkLengths(config, tokenizer, dataset, split, format, K, maxPositions, texts ? expertLinesBudget(texts, tokenizer, events.warn) : 0);
     const promptLimits = { maxPositions, prefixTokens: K, maxNewTokens: config.grpo.maxNewTokens, textConcat: texts !== undefined };
-
-    const params = new Map<string, tf.Variable>();
-    if (router && config.router.trainable) for (const [n, v] of router.variables) params.set(`router.${n}`, v);
-    for (const [n, v] of policy.params) params.set(`policy.${n}`, v);
-    if (params.size === 0) throw new DataError('nothing to train: method no-experts with policy.mode frozen has no trainable parameters; use policy.mode lora or full');
-    optimizer = new NamedAdam(params, { beta1: config.grpo.adamBeta1, beta2: config.grpo.adamBeta2, weightDecay: config.grpo.weightDecay, clipNorm: config.grpo.maxGradNorm });
-    const trainableParameters = [...params.values()].reduce((a, v) => a + v.size, 0);
+    const trainableParameters = engine.trainableParameters;
+    const live = engine;
 
     // ---- run directory: fresh, or cut back to the checkpoint it resumes from
     let startStep = 0;
@@ -306,8 +290,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       paths = runPaths(runDir);
       if (resumeFrom) {
         const c = resumeFrom.checkpoint;
-        applyCheckpointWeights(config, c, policy.decoder, router);
-        optimizer.setState({ step: c.optimizer.step, m: checkedMoments(c.optimizer.m, params), v: checkedMoments(c.optimizer.v, params) });
+        live.restore(c);
         startStep = c.step;
         loop = { ...c.loop };
       }
@@ -316,15 +299,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       for (const f of evalStepsAfter(paths.eval, startStep)) rmSync(join(paths.eval, f));
       events.info?.(resumeFrom ? `resuming ${runDir} from step ${startStep} (${resumeFrom.dir}); ${dropped} later metric line(s) dropped` : `no checkpoint in ${runDir}: starting it from step 0`);
     } else {
-      paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed, backend, source: options.source });
+      paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed, backend: live.device, source: options.source });
     }
     mkdirSync(paths.eval, { recursive: true });
-    events.onReady?.({ runDir, startStep, steps: T, backend, experts: pool?.names ?? texts?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
+    events.onReady?.({ runDir, startStep, steps: T, backend: live.device, experts: pool?.names ?? texts?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
 
     const stopStrings = config.grpo.stopAtAnswer ? [`</${format.answerTag}>`] : [];
     const evalOptions = { maxNewTokens: config.grpo.maxNewTokens, batchSize: 32, stopStrings, maxPositions, chat };
     const runEval = async (step: number): Promise<EvalReport> => {
-      const report = await evaluateHeldOut(step, policy.decoder, tokenizer, conditioner, registry, heldOut, evalOptions);
+      const report = await evaluateHeldOut(step, live.generator, tokenizer, conditioner, registry, heldOut, evalOptions);
       writeFileAtomic(join(paths.eval, `${stepName(step)}.json`), `${JSON.stringify(report, null, 2)}\n`);
       events.onEval?.(report);
       return report;
@@ -339,14 +322,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const checkpoint = (step: number): string => {
       const dir = saveCheckpoint(
         paths.checkpoints,
-        {
-          step,
-          router: router ? router.getWeights() : new Map(),
-          policy: config.policy.mode === 'lora' ? policy.decoder.getLoraWeights() : config.policy.mode === 'full' ? policy.decoder.getWeights() : new Map(),
-          optimizer: optimizer!.getState(),
-          loop,
-          configHash: hash,
-        },
+        { step, ...live.checkpoint(), loop, configHash: hash },
         config.train.keepCheckpoints,
       );
       events.onCheckpoint?.(step, dir);
@@ -378,7 +354,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const promptIds = encodePolicyPrompts(tokenizer, conditioning.promptTexts, promptLimits);
         // ---- rollouts: G completions per prompt, R = P * G rows, group by group
         const t1 = performance.now();
-        const completions = await sampleCompletions(policy.decoder, tokenizer, promptIds, conditioning.prefix, {
+        const completions = await sampleCompletions(live.generator, tokenizer, promptIds, conditioning.prefix, {
           groupSize: G,
           maxNewTokens: config.grpo.maxNewTokens,
           temperature: config.grpo.temperature,
@@ -398,12 +374,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         // ---- reference log-probs [R][C]: the policy and router as they were at initialisation
         const rowPrompt = completions.map((c) => c.promptIndex);
         const rows = { promptIds, completionIds: completions.map((c) => c.completionIds), expertStates: conditioning.states, rowPrompt };
-        const refLogp = reference ? completionLogProbs(reference.decoder, refRouter, rows) : undefined;
+        const refLogp = live.referenceLogProbs ? await live.referenceLogProbs(rows) : undefined;
         // ---- mu optimizer steps on this batch (the first with ratio 1)
-        const oldLogp = config.grpo.iterations > 1 ? completionLogProbs(policy.decoder, router, rows) : undefined;
+        const oldLogp = config.grpo.iterations > 1 ? await live.policyLogProbs(rows) : undefined;
         tReference = (performance.now() - t3) / 1000;
         for (let it = 0; it < config.grpo.iterations; it++) {
-          updates.push(grpoUpdate(policy.decoder, router, optimizer, params, { ...rows, advantages, oldLogp, refLogp }, hyper, lr));
+          updates.push(await live.update({ ...rows, advantages, oldLogp, refLogp }, hyper, lr));
         }
         const applied = updates.every((u) => u.applied);
         loop = { badSteps: applied ? 0 : loop.badSteps + 1, skippedSteps: loop.skippedSteps + (applied ? 0 : 1), promptsSeen: loop.promptsSeen + P };
@@ -484,7 +460,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       completedSteps,
       interrupted,
       skippedSteps: loop.skippedSteps,
-      backend,
+      backend: live.device,
       seconds: (performance.now() - started) / 1000,
       reward: { first: meanOf(rewards.slice(0, window)), last: meanOf(rewards.slice(-window)), window },
       startEval,
@@ -516,12 +492,6 @@ export function finishedRun(runDir: string): RunSummary | undefined {
 function readEval(paths: RunPaths, step: number): EvalReport | undefined {
   const file = join(paths.eval, `${stepName(step)}.json`);
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EvalReport) : undefined;
-}
-
-/** Checkpoint optimizer moments are stored under parameter names; keep those the optimizer knows. */
-function checkedMoments(moments: Map<string, NamedTensor>, params: ReadonlyMap<string, tf.Variable>): Map<string, NamedTensor> {
-  for (const name of params.keys()) if (!moments.has(name)) throw new DataError(`checkpoint lacks optimizer state for ${name}; it was written by a different policy mode or router shape`);
-  return moments;
 }
 
 /**

@@ -14,7 +14,6 @@ import type { MusketeersConfig } from '../config.js';
 import { sha256 } from '../experts/cache.js';
 import { selectBackend, type BackendRequest } from '../models/backend.js';
 import { decoderConfig, type DecoderConfig, type DecoderWeights, type NamedTensor } from '../models/decoder-config.js';
-import { TfDecoder } from '../models/decoder.js';
 import { exportDecoderToOnnx, writeOnnxModel } from '../models/onnx/export-decoder.js';
 import { readSafetensors, writeSafetensors } from '../models/safetensors.js';
 import { buildCharTokenizer, projectTokenizer, saveTokenizer, trainBpeTokenizer } from '../models/tokenizer/build.js';
@@ -26,7 +25,8 @@ import { heldOutByTask, sftItems } from './data.js';
 import { evaluateTask, type TaskEvaluation } from './evaluate.js';
 import { formatPrompt, referenceAnswer, type PromptFormat } from './format.js';
 import { formatTarget } from './targets.js';
-import { trainSft, type SftCheckpoint, type SftExample } from './sft.js';
+import type { SftCheckpoint, SftExample, SftHooks, SftOptions } from './sft.js';
+import { trainWorldModel } from './train-model.js';
 
 export type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
 
@@ -154,7 +154,12 @@ function loadCheckpoint(dir: string, hash: string): SftCheckpoint | undefined {
   };
 }
 
-export async function buildModel(config: MusketeersConfig, model: WorldModel, index: number, registry: TaskRegistry, backend: string, events: BuildEvents): Promise<ModelCard> {
+/** How a build process runs the onnx engine (threads per operator: 1 when builds share the cores). */
+export interface WorldEngineOptions {
+  intraOpThreads?: number;
+}
+
+export async function buildModel(config: MusketeersConfig, model: WorldModel, index: number, registry: TaskRegistry, backend: string, events: BuildEvents, engineOptions: WorldEngineOptions = {}): Promise<ModelCard> {
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
   const dir = modelDir(config, model.name);
@@ -187,35 +192,31 @@ export async function buildModel(config: MusketeersConfig, model: WorldModel, in
 
   // ---- model and supervised training (resuming from .partial when its hash matches)
   const arch = decoderConfig({ family: 'musketeers-tiny', vocabSize: tokenizer.vocabSize, ...model.architecture });
-  const decoder = TfDecoder.random(arch, config.seed + index, { name: `world-${model.name}` });
+  const resumeFrom = loadCheckpoint(partial, hash);
+  if (resumeFrom) events.onResume?.(model, resumeFrom.step);
+  const sftOptions: SftOptions = { steps: train.steps, batchSize: train.batchSize, learningRate: train.learningRate, warmupSteps: train.warmupSteps, promptLossWeight: train.promptLossWeight, clipNorm: 1, seed: config.seed + 7 * index, bosId: bos };
+  const hooks: SftHooks = {
+    onStep: (step, loss) => events.onStep?.(model, step, train.steps, loss),
+    checkpointEvery: Math.max(10, Math.ceil(train.steps / 10)),
+    checkpoint: (state) => {
+      mkdirSync(partial, { recursive: true });
+      saveCheckpoint(partial, hash, state);
+    },
+    resumeFrom,
+  };
+  const trained = await trainWorldModel(worldOf(config), arch, config.seed + index, pool, sftOptions, hooks, model.name, engineOptions);
   try {
-    const resumeFrom = loadCheckpoint(partial, hash);
-    if (resumeFrom) events.onResume?.(model, resumeFrom.step);
-    const result = trainSft(
-      decoder,
-      pool,
-      { steps: train.steps, batchSize: train.batchSize, learningRate: train.learningRate, warmupSteps: train.warmupSteps, promptLossWeight: train.promptLossWeight, clipNorm: 1, seed: config.seed + 7 * index, bosId: bos },
-      {
-        onStep: (step, loss) => events.onStep?.(model, step, train.steps, loss),
-        checkpointEvery: Math.max(10, Math.ceil(train.steps / 10)),
-        checkpoint: (state) => {
-          mkdirSync(partial, { recursive: true });
-          saveCheckpoint(partial, hash, state);
-        },
-        resumeFrom,
-      },
-    );
+    const { result, weights } = trained;
 
     // ---- held-out evaluation on every task of data.tasks
     const longestAnswer = Math.max(...pool.map((e) => e.targetIds.length));
     const evaluations: TaskEvaluation[] = [];
     for (const [name, list] of heldOut.byTask) {
       if (list.length === 0) continue;
-      evaluations.push(await evaluateTask(decoder, tokenizer, registry.get(name), list, { format, maxNewTokens: longestAnswer + 8, batchSize: 32, targets: train.targets }));
+      evaluations.push(await evaluateTask(trained.model, tokenizer, registry.get(name), list, { format, maxNewTokens: longestAnswer + 8, batchSize: 32, targets: train.targets }));
     }
 
     // ---- files: tokenizer, ONNX, weights, then the card (last: marks the model finished)
-    const weights = decoder.getWeights();
     saveTokenizer(dir, tokenizerJson, { name: model.name, modelMaxLength: limit });
     writeOnnxModel(join(dir, 'model.onnx'), exportDecoderToOnnx(arch, weights, { hiddenStates: 'all' }));
     writeSafetensors(join(dir, 'weights.safetensors'), weights, { format: 'pt', decoder_config: JSON.stringify(arch) });
@@ -240,7 +241,7 @@ export async function buildModel(config: MusketeersConfig, model: WorldModel, in
         skippedSteps: result.skippedSteps,
         seconds: (performance.now() - started) / 1000,
         cpuSeconds: cpuSecondsSince(cpuStarted),
-        backend,
+        backend: trained.device(backend),
         seed: config.seed,
       },
       heldOut: evaluations,
@@ -253,7 +254,7 @@ export async function buildModel(config: MusketeersConfig, model: WorldModel, in
     rmSync(partial, { recursive: true, force: true });
     return card;
   } finally {
-    decoder.dispose();
+    await trained.dispose();
   }
 }
 
@@ -323,7 +324,7 @@ function buildInChild(config: MusketeersConfig, model: WorldModel, index: number
     });
     child.on('error', (e) => finish(e));
     child.on('exit', (code, signal) => finish(new Error(`building world model '${model.name}': worker process ended (${signal ?? `exit code ${code}`}) before finishing`)));
-    child.send({ config, index, backend });
+    child.send({ config, index, backend, engine: { intraOpThreads: 1 } });
   });
 }
 

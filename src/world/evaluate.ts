@@ -4,7 +4,7 @@
 
 import { extractAnswer } from '../../tasks/common/extract.js';
 import type { AnyTaskDefinition, TaskEntry } from '../../tasks/types.js';
-import type { TfDecoder } from '../models/decoder.js';
+import type { GenerateOptions, GenerateResult, TfDecoder } from '../models/decoder.js';
 import * as tf from '../models/tf.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { formatPrompt, type PromptFormat } from './format.js';
@@ -30,8 +30,27 @@ export interface EvaluateOptions {
   targets?: TargetKind;
 }
 
+/** What the evaluation needs of a model, on either engine. */
+export interface EvaluatedModel {
+  /** Sum of log p(completion tokens | prompt) over the batch. */
+  completionLogProbSum(promptIds: number[][], completionIds: number[][]): Promise<number>;
+  generate(options: Omit<GenerateOptions, 'prefixEmbeds'>): Promise<GenerateResult>;
+}
+
+/** A TfDecoder as an EvaluatedModel. */
+export function tfEvaluatedModel(decoder: TfDecoder): EvaluatedModel {
+  return {
+    completionLogProbSum: async (promptIds, completionIds) =>
+      tf.tidy(() => {
+        const { logProbs } = decoder.completionScores({ promptIds, completionIds }, false); // [B, T], 0 at padding
+        return tf.sum(logProbs).dataSync()[0];
+      }),
+    generate: (options) => decoder.generate(options),
+  };
+}
+
 export async function evaluateTask(
-  decoder: TfDecoder,
+  decoder: EvaluatedModel,
   tokenizer: TextTokenizer,
   task: AnyTaskDefinition,
   items: readonly TaskEntry[],
@@ -49,10 +68,7 @@ export async function evaluateTask(
     const promptIds = batch.map((e) => [bos, ...tokenizer.encode(formatPrompt(options.format, e))]);
     // Teacher-forced NLL of the answer the model was trained to write (targets.ts).
     const targets = batch.map((e) => [...tokenizer.encode(formatTarget(options.format, e, options.targets)), eos]);
-    const nll = tf.tidy(() => {
-      const { logProbs } = decoder.completionScores({ promptIds, completionIds: targets }, false); // [B, T], 0 at padding
-      return -tf.sum(logProbs).dataSync()[0];
-    });
+    const nll = -(await decoder.completionLogProbSum(promptIds, targets));
     nllSum += nll;
     nllTokens += targets.reduce((a, t) => a + t.length, 0);
     // Greedy decoding.

@@ -4,12 +4,14 @@
 import { taskRegistry } from '../../tasks/index.js';
 import type { MusketeersConfig } from '../config.js';
 import { selectBackend, type BackendRequest } from '../models/backend.js';
-import { buildModel, type WorkerMessage } from './build.js';
+import { buildModel, type WorkerMessage, type WorldEngineOptions } from './build.js';
 
 interface Job {
   config: MusketeersConfig;
   index: number;
   backend: string;
+  /** Several builds share the cores: one ONNX Runtime thread per operator each. */
+  engine: WorldEngineOptions;
 }
 
 const send = (m: WorkerMessage) => new Promise<void>((resolve) => process.send!(m, undefined, undefined, () => resolve()));
@@ -31,7 +33,7 @@ process.once('message', async (job: Job) => {
         process.send!({ type: 'step', step, steps, loss } satisfies WorkerMessage);
       },
       onResume: (_m, step) => void process.send!({ type: 'resume', step } satisfies WorkerMessage),
-    });
+    }, job.engine);
     await send({ type: 'done', card });
     process.exit(0);
   } catch (error) {

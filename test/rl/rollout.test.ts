@@ -9,6 +9,7 @@ import { decoderConfig } from '../../src/models/decoder-config.js';
 import { TfDecoder } from '../../src/models/decoder.js';
 import * as tf from '../../src/models/tf.js';
 import { buildCharTokenizer, projectTokenizer } from '../../src/models/tokenizer/build.js';
+import { tfGenerator } from '../../src/rl/engine-tfjs.js';
 import { generateRollouts, rewardFor } from '../../src/rl/rollout.js';
 import { taskRegistry } from '../../tasks/index.js';
 import type { TaskEntry } from '../../tasks/types.js';
@@ -32,10 +33,13 @@ test('reward = task score + weight x format score', () => {
 
 test('groups of G, seeded, prefix repeated per completion, no leaks', async () => {
   const config = decoderConfig({ vocabSize: tokenizer.vocabSize, hiddenSize: 16, numLayers: 1, numHeads: 2, maxPositionEmbeddings: 128 });
-  const policy = TfDecoder.random(config, 2, { name: 'rollout-policy' });
+  const decoder = TfDecoder.random(config, 2, { name: 'rollout-policy' });
+  const policy = tfGenerator(decoder);
   const entries = [CHAIN, { ...CHAIN, question: 'Compute 1 + 1.', answer: '2' }];
   const promptIds = entries.map((e) => [tokenizer.bosId!, ...tokenizer.encode(`${e.question}\n`)]);
-  const prefix = tf.randomNormal([2, 3, 16], 0, 1, 'float32', 1) as tf.Tensor3D;
+  const prefixTensor = tf.randomNormal([2, 3, 16], 0, 1, 'float32', 1) as tf.Tensor3D;
+  const prefix = { data: prefixTensor.dataSync() as Float32Array, shape: [2, 3, 16] as [number, number, number] };
+  prefixTensor.dispose();
   const options = { ...OPTIONS, groupSize: 3, maxNewTokens: 6, temperature: 1, topP: 1, seed: 11 };
   const a = await generateRollouts(policy, tokenizer, taskRegistry, entries, promptIds, prefix, options);
   // The first call may build lasting caches (the RoPE rotation matrix); later calls must leave no tensor behind.
@@ -53,6 +57,5 @@ test('groups of G, seeded, prefix repeated per completion, no leaks', async () =
   assert.deepEqual(greedy[0].completionIds, greedy[2].completionIds);
   assert.deepEqual(greedy[3].completionIds, greedy[5].completionIds);
   await assert.rejects(generateRollouts(policy, tokenizer, taskRegistry, entries, promptIds.slice(1), prefix, options), /2 entries but 1 prompts/);
-  prefix.dispose();
-  policy.dispose();
+  decoder.dispose();
 });
