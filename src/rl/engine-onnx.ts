@@ -22,7 +22,7 @@ import { initRouterWeights } from '../router/init.js';
 import type { EngineSetup } from './engine-tfjs.js';
 import { checkedMoments } from './engine-tfjs.js';
 import type { GrpoHyper } from './grpo.js';
-import type { EngineCheckpoint, GenerateRequest, PolicyEngine, RoutedBatch, RouterRuntime, ScoreRows, TextGenerator } from './policy-engine.js';
+import type { EngineCheckpoint, EngineGradients, GenerateRequest, PolicyEngine, RoutedBatch, RouterRuntime, ScoreRows, TextGenerator } from './policy-engine.js';
 import { trainingSeed } from './setup.js';
 import type { UpdateBatch, UpdateMetrics } from './update.js';
 
@@ -183,7 +183,7 @@ export class OnnxEngine implements PolicyEngine {
     return this.logProbs(rows, 'policy');
   }
 
-  async update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics> {
+  async gradients(batch: UpdateBatch, hyper: GrpoHyper): Promise<EngineGradients> {
     const t0 = performance.now();
     const kinds = this.kinds(batch);
     const layout = this.layout('policy', kinds);
@@ -198,26 +198,35 @@ export class OnnxEngine implements PolicyEngine {
     if (batch.refLogp) feeds[LOSS_INPUTS.refLogp] = padRows(batch.refLogp, sizes.C);
     const out = await this.run(session, feeds, 'policy');
     const scalar = (name: string) => (out[name] as Float32Array)[0];
-    const loss = scalar(STEP_OUTPUTS.loss);
-    const t1 = performance.now();
     const grads = new Map<string, Float32Array>();
     for (const name of this.optimizer.names()) grads.set(name, out[gradName(name)] as Float32Array);
-    const step = Number.isFinite(loss) ? this.optimizer.apply(grads, learningRate) : { gradNorm: NaN, applied: false };
-    if (step.applied && this.setup.config.policy.mode === 'lora') this.decoder.setLoraWeights(this.lora);
-    const t2 = performance.now();
-    const low = scalar(STEP_OUTPUTS.clipLow);
-    const high = scalar(STEP_OUTPUTS.clipHigh);
     return {
-      loss,
+      loss: scalar(STEP_OUTPUTS.loss),
       kl: scalar(STEP_OUTPUTS.kl),
-      clipRatioLow: low,
-      clipRatioHigh: high,
-      clipRatio: low + high,
+      clipRatioLow: scalar(STEP_OUTPUTS.clipLow),
+      clipRatioHigh: scalar(STEP_OUTPUTS.clipHigh),
       entropy: scalar(STEP_OUTPUTS.entropy),
+      grads,
+      backwardSeconds: (performance.now() - t0) / 1000,
+    };
+  }
+
+  async update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics> {
+    const g = await this.gradients(batch, hyper);
+    const t1 = performance.now();
+    const step = Number.isFinite(g.loss) ? this.optimizer.apply(g.grads, learningRate) : { gradNorm: NaN, applied: false };
+    if (step.applied && this.setup.config.policy.mode === 'lora') this.decoder.setLoraWeights(this.lora);
+    return {
+      loss: g.loss,
+      kl: g.kl,
+      clipRatioLow: g.clipRatioLow,
+      clipRatioHigh: g.clipRatioHigh,
+      clipRatio: g.clipRatioLow + g.clipRatioHigh,
+      entropy: g.entropy,
       gradNorm: step.gradNorm,
       applied: step.applied,
-      backwardSeconds: (t1 - t0) / 1000,
-      updateSeconds: (t2 - t1) / 1000,
+      backwardSeconds: g.backwardSeconds,
+      updateSeconds: (performance.now() - t1) / 1000,
     };
   }
 

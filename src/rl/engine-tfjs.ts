@@ -11,9 +11,9 @@ import { NamedAdam } from '../models/optim.js';
 import * as tf from '../models/tf.js';
 import { PerceiverRouter, routingStats, type ExpertStates, type RouterConfig } from '../router/perceiver.js';
 import type { GrpoHyper } from './grpo.js';
-import type { ContextTokens, EngineCheckpoint, GenerateRequest, PolicyEngine, RoutedBatch, RouterRuntime, ScoreRows, TextGenerator } from './policy-engine.js';
+import type { ContextTokens, EngineCheckpoint, EngineGradients, GenerateRequest, PolicyEngine, RoutedBatch, RouterRuntime, ScoreRows, TextGenerator } from './policy-engine.js';
 import { applyCheckpointWeights, buildPolicy, type PolicyFiles } from './setup.js';
-import { completionLogProbs, grpoUpdate, type UpdateBatch, type UpdateMetrics } from './update.js';
+import { completionLogProbs, grpoGradients, grpoUpdate, type UpdateBatch, type UpdateMetrics } from './update.js';
 
 /** Context tokens as a tfjs tensor (the caller disposes it). */
 export function contextTensor(c: ContextTokens): tf.Tensor3D {
@@ -108,6 +108,14 @@ export class TfjsEngine implements PolicyEngine {
 
   async policyLogProbs(rows: ScoreRows): Promise<number[][]> {
     return completionLogProbs(this.policy.decoder, this.tfRouter, rows);
+  }
+
+  async gradients(batch: UpdateBatch, hyper: GrpoHyper): Promise<EngineGradients> {
+    const g = grpoGradients(this.policy.decoder, this.tfRouter, this.params, batch, hyper);
+    const grads = new Map<string, Float32Array>();
+    for (const [n, t] of g.grads) grads.set(n, (await t.data()) as Float32Array);
+    tf.dispose([...g.grads.values()]);
+    return { loss: g.loss, kl: g.kl, clipRatioLow: g.clipRatioLow, clipRatioHigh: g.clipRatioHigh, entropy: g.entropy, grads, backwardSeconds: g.backwardSeconds };
   }
 
   async update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics> {

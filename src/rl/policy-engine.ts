@@ -52,6 +52,18 @@ export interface EngineCheckpoint {
   optimizer: AdamState;
 }
 
+/** A batch's loss and diagnostics, and the gradient of each trainable tensor by checkpoint name. */
+export interface EngineGradients {
+  loss: number;
+  kl: number;
+  clipRatioLow: number;
+  clipRatioHigh: number;
+  /** Mean per-token entropy over completion tokens. */
+  entropy: number;
+  grads: Map<string, Float32Array>;
+  backwardSeconds: number;
+}
+
 export interface PolicyEngine {
   readonly kind: Engine;
   /** What runs the computation, for run.json and logs (e.g. `tfjs wasm`, `onnx cpu`). */
@@ -65,6 +77,8 @@ export interface PolicyEngine {
   policyLogProbs(rows: ScoreRows): Promise<number[][]>;
   /** Log-probs under the reference (the policy and router at initialisation); only when beta > 0. */
   referenceLogProbs?(rows: ScoreRows): Promise<number[][]>;
+  /** The GRPO loss, its diagnostics and every trainable tensor's gradient, without an update. */
+  gradients(batch: UpdateBatch, hyper: GrpoHyper): Promise<EngineGradients>;
   /** One optimizer step on the GRPO loss of the batch. */
   update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics>;
   checkpoint(): EngineCheckpoint;

@@ -76,19 +76,20 @@ function pad(rows: number[][], width: number): number[][] {
   return rows.map((r) => [...r, ...new Array<number>(Math.max(0, width - r.length)).fill(0)].slice(0, width));
 }
 
-/**
- * One optimizer step. `params` maps names to the trainable variables the optimizer was built over; the
- * loss is differentiated with respect to exactly those.
- */
-export function grpoUpdate(
-  policy: TfDecoder,
-  router: PerceiverRouter | undefined,
-  optimizer: NamedAdam,
-  params: ReadonlyMap<string, tf.Variable>,
-  batch: UpdateBatch,
-  hyper: GrpoHyper,
-  learningRate: number,
-): UpdateMetrics {
+/** The GRPO loss of a batch, its diagnostics and the gradient of each trainable parameter (by name). */
+export interface GrpoGradients {
+  loss: number;
+  kl: number;
+  clipRatioLow: number;
+  clipRatioHigh: number;
+  entropy: number;
+  /** Gradient tensors by parameter name; the caller disposes them. */
+  grads: Map<string, tf.Tensor>;
+  backwardSeconds: number;
+}
+
+/** Forward + backward of the GRPO loss w.r.t. exactly the variables of `params`. */
+export function grpoGradients(policy: TfDecoder, router: PerceiverRouter | undefined, params: ReadonlyMap<string, tf.Variable>, batch: UpdateBatch, hyper: GrpoHyper): GrpoGradients {
   const C = Math.max(1, ...batch.completionIds.map((c) => c.length));
   const givenOld = batch.oldLogp ? tf.tensor2d(pad(batch.oldLogp, C)) : undefined;
   const refLogp = batch.refLogp ? tf.tensor2d(pad(batch.refLogp, C)) : undefined;
@@ -110,22 +111,42 @@ export function grpoUpdate(
       return out.loss;
     }, [...params.values()]);
     const loss = value.dataSync()[0];
-    const t1 = performance.now();
+    value.dispose();
     const named = new Map(Object.entries(grads).map(([varName, g]) => [byVar.get(varName)!, g]));
-    const step = Number.isFinite(loss) ? optimizer.apply(named, learningRate) : { gradNorm: NaN, applied: false };
-    tf.dispose([value, ...Object.values(grads)]);
-    const t2 = performance.now();
-    return {
-      loss,
-      entropy,
-      ...diagnostics,
-      clipRatio: diagnostics.clipRatioLow + diagnostics.clipRatioHigh,
-      gradNorm: step.gradNorm,
-      applied: step.applied,
-      backwardSeconds: (t1 - t0) / 1000,
-      updateSeconds: (t2 - t1) / 1000,
-    };
+    return { loss, entropy, ...diagnostics, grads: named, backwardSeconds: (performance.now() - t0) / 1000 };
   } finally {
     tf.dispose([advantages, ...(givenOld ? [givenOld] : []), ...(refLogp ? [refLogp] : [])]);
   }
+}
+
+/**
+ * One optimizer step. `params` maps names to the trainable variables the optimizer was built over; the
+ * loss is differentiated with respect to exactly those.
+ */
+export function grpoUpdate(
+  policy: TfDecoder,
+  router: PerceiverRouter | undefined,
+  optimizer: NamedAdam,
+  params: ReadonlyMap<string, tf.Variable>,
+  batch: UpdateBatch,
+  hyper: GrpoHyper,
+  learningRate: number,
+): UpdateMetrics {
+  const g = grpoGradients(policy, router, params, batch, hyper);
+  const t1 = performance.now();
+  const step = Number.isFinite(g.loss) ? optimizer.apply(g.grads, learningRate) : { gradNorm: NaN, applied: false };
+  tf.dispose([...g.grads.values()]);
+  const t2 = performance.now();
+  return {
+    loss: g.loss,
+    entropy: g.entropy,
+    kl: g.kl,
+    clipRatioLow: g.clipRatioLow,
+    clipRatioHigh: g.clipRatioHigh,
+    clipRatio: g.clipRatioLow + g.clipRatioHigh,
+    gradNorm: step.gradNorm,
+    applied: step.applied,
+    backwardSeconds: g.backwardSeconds,
+    updateSeconds: (t2 - t1) / 1000,
+  };
 }
