@@ -313,3 +313,18 @@ test('(c) OnnxDecoder.generate gives TfDecoder.generate tokens: greedy, sampled,
     dec.dispose();
   }
 });
+
+test('errors name the tensor and the shapes', () => {
+  const { config } = CONFIGS[0];
+  const w = randomWeights(config, 1);
+  const spec: CompletionSpec = { config, P: 3, Tp: 4, K, R: 6, C: 4, entropy: false };
+  const g = new Graph('errors');
+  assert.throws(() => completionScoresGraph(g, spec, initializers(g, w), undefined, g.floatInput('p', [3, 1, 24])), /prefix p has shape \[3, 1, 24\], expected \[P, K, hidden\] = \[3, 2, 24\]/);
+  const g2 = new Graph('errors2');
+  const wrong: WeightSource = (name, shape) => g2.floatInput(name, shape.length === 2 ? [shape[1], shape[0]] : shape);
+  assert.throws(() => completionScoresGraph(g2, { ...spec, K: 0 }, wrong), /weight model.embed_tokens.weight: the source gave model.embed_tokens.weight of shape \[24, 29\], expected \[29, 24\]/);
+  assert.throws(() => completionFeeds({ ...spec, C: 8 }, { promptIds: PROMPTS, completionIds: COMPLETIONS, rowPrompt: ROW_PROMPT }), /prompt 2 has 5 tokens, more than the graph's padded width Tp = 4/);
+  assert.throws(() => completionFeeds({ ...spec, Tp: 8 }, { promptIds: PROMPTS, completionIds: COMPLETIONS, rowPrompt: ROW_PROMPT }), /completion 5 has 5 tokens, more than the graph's padded width C = 4/);
+  const onnx = new OnnxDecoder(config, w, { lora: { rank: 2, alpha: 4, targets: ['q_proj'] } });
+  assert.throws(() => onnx.setLoraWeights(new Map()), /missing base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight/);
+});
