@@ -46,7 +46,7 @@ export interface OnnxDecoderOptions {
    * scripts/bench-onnx-decoder-weights.ts (hidden 512, 4 layers, vocab 8000: 60 MB of weights, 6 cached
    * sessions, 2 shared CPU cores): 'initializers' grows the process by ~680 MB (each session keeps its
    * own and pre-packed copies) against ~130 MB for 'inputs', compiles ~0.3-0.5 s per session against
-   * ~0.08 s, and runs a decode step in ~14 ms against ~20 ms (score graphs within noise).
+   * ~0.08 s, and runs a decode step (B 8) in ~11-14 ms against ~19-23 ms (score graphs within noise).
    */
   weightsAs?: 'initializers' | 'inputs';
   /** LoRA adapters on the base weights; their values start at zero (no change) until setLoraWeights. */
