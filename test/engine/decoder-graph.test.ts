@@ -96,7 +96,7 @@ async function runGraph(g: Graph, feeds: Record<string, TypedArray>): Promise<Re
   }
 }
 
-test('(a) completion log-probs and entropy equal TfDecoder.completionScores with rowPrompt, a prefix and oversized buckets', async () => {
+test('(a) completion log-probs and entropy equal TfDecoder.completionScores with rowPrompt, a prefix and oversized buckets', async (t) => {
   for (const { label, config } of CONFIGS) {
     const w = randomWeights(config, 11);
     const lora = randomLora(config, 2, 50);
@@ -127,6 +127,7 @@ test('(a) completion log-probs and entropy equal TfDecoder.completionScores with
         }
       });
       assert.ok(max <= 1e-4, `${label} ${key}: max |onnx - tfjs| = ${max}`);
+      t.diagnostic(`${label} ${key}: max |onnx - tfjs| = ${max.toExponential(2)}`);
     }
     dec.dispose();
   }
@@ -152,10 +153,20 @@ test('(a) OnnxDecoder.completionLogProbs (weights as inputs and as initializers)
     assert.ok(max <= 1e-4, `${weightsAs}: max diff ${max}`);
     await assert.rejects(onnx.completionLogProbs({ promptIds: PROMPTS, completionIds: [[1]], rowPrompt: [3] }), /rowPrompt\[0\] = 3 is not a prompt index in 0..2/);
   }
+  // Exact buckets (Tp = longest prompt, C = 1: no second pass) and an all-empty batch.
+  const exact = new OnnxDecoder(config, w, { lora: lora.spec, bucket: 1 });
+  disposers.push(() => exact.dispose());
+  exact.setLoraWeights(lora.weights);
+  const short = COMPLETIONS.map((c) => c.slice(0, 1));
+  const { logProbs } = await exact.completionLogProbs({ promptIds: PROMPTS, completionIds: short, rowPrompt: ROW_PROMPT }, prefix);
+  const refShort = ref.map((row, r) => (short[r].length ? [row[0]] : [0]));
+  assert.ok(Math.max(...logProbs.flatMap((row, r) => row.map((v, t) => Math.abs(v - refShort[r][t])))) <= 1e-4, 'C = 1');
+  assert.ok(Object.is(logProbs[3][0], 0));
+  assert.deepEqual((await exact.completionLogProbs({ promptIds: [[1]], completionIds: [[], []], rowPrompt: [0, 0] })).logProbs, [[], []]);
   dec.dispose();
 });
 
-test('(b) gradients w.r.t. LoRA A/B, the prefix and every base weight equal tf.variableGrads', async () => {
+test('(b) gradients w.r.t. LoRA A/B, the prefix and every base weight equal tf.variableGrads', async (t) => {
   for (const { label, config } of CONFIGS.slice(0, 2)) {
     const w = randomWeights(config, 21, 0.3);
     const lora = randomLora(config, 2, 90);
@@ -200,12 +211,13 @@ test('(b) gradients w.r.t. LoRA A/B, the prefix and every base weight equal tf.v
       worst = Math.max(worst, rel);
       assert.ok(rel <= 1e-4, `${label}: gradient of ${v.name}: relative error ${rel}`);
     }
+    t.diagnostic(`${label}: ${wrt.length} gradients, worst max|diff|/max|ref| = ${worst.toExponential(2)}`);
     tf.dispose([value, ...Object.values(grads), coefRef, prefixVar]);
     dec.dispose();
   }
 });
 
-test('(c) prefill and decode-step logits equal TfDecoder.forward at the last position', async () => {
+test('(c) prefill and decode-step logits equal TfDecoder.forward at the last position', async (t) => {
   for (const { label, config } of CONFIGS) {
     const w = randomWeights(config, 31);
     const dec = new TfDecoder(config, w);
@@ -258,12 +270,13 @@ test('(c) prefill and decode-step logits equal TfDecoder.forward at the last pos
     const ref1 = lastLogits(prompts.map((p, b) => [...p, step[b]]));
     const d1 = Math.max(...ref1.flatMap((row, b) => row.map((x, v) => Math.abs(x - (out.logits as Float32Array)[b * V + v]))));
     assert.ok(d1 <= 1e-4, `${label} decode logits: ${d1}`);
+    t.diagnostic(`${label}: prefill logits ${d0.toExponential(2)}, decode logits ${d1.toExponential(2)}`);
     assert.equal((out[kvName('present', 0, 'key')] as Float32Array).length, 2 * nKv * D);
     dec.dispose();
   }
 });
 
-test('(c) OnnxDecoder.generate gives TfDecoder.generate tokens: greedy, sampled, stop strings, EOS, rowPrompt groups', async () => {
+test('(c) OnnxDecoder.generate gives TfDecoder.generate tokens: greedy, sampled, stop strings, EOS, rowPrompt groups', async (t) => {
   const decode = (ids: number[]) => ids.map((i) => String.fromCharCode(97 + (i % 26))).join('');
   for (const { label, config } of CONFIGS.slice(0, 2)) {
     const w = randomWeights(config, 41, 0.4);
@@ -279,7 +292,7 @@ test('(c) OnnxDecoder.generate gives TfDecoder.generate tokens: greedy, sampled,
     const cases = [
       { temperature: 0, topP: 1, seed: 1, rowPrompt: ROW_PROMPT },
       { temperature: 0, topP: 1, seed: 1, rowPrompt: undefined, eosId: 5 },
-      ...[1, 2, 3].map((seed) => ({ temperature: 0.7, topP: 0.9, seed, rowPrompt: ROW_PROMPT, eosId: [3, 4], stopStrings: ['e', 'kk'] })),
+      ...[1, 2, 3].map((seed) => ({ temperature: 0.7, topP: 0.9, seed, rowPrompt: ROW_PROMPT, eosId: [3, 4], stopStrings: ['f', 'gh', 'bb'] })),
       { temperature: 1, topP: 1, seed: 4, rowPrompt: [2, 0, 1, 2] },
     ];
     let finishes = new Set<string>();
@@ -292,10 +305,26 @@ test('(c) OnnxDecoder.generate gives TfDecoder.generate tokens: greedy, sampled,
       assert.deepEqual(got, ref, `${label} ${JSON.stringify(c)}`);
       finishes = new Set([...finishes, ...ref.finishReason]);
     }
-    assert.ok(finishes.size >= 2, `${label}: the cases should reach more than one finish reason (got ${[...finishes].join(', ')})`);
+    t.diagnostic(`${label}: finish reasons reached: ${[...finishes].sort().join(', ')}`);
+    assert.deepEqual([...finishes].sort(), ['eos', 'length', 'stop'], `${label}: the cases should reach every finish reason`);
     // Without a prefix, too.
     const plain = { promptIds: PROMPTS, maxNewTokens: 5, temperature: 0.7, topP: 0.9, seed: 9, rowPrompt: ROW_PROMPT };
     assert.deepEqual(await onnx.generate(plain), await dec.generate(plain), `${label}: no prefix`);
     dec.dispose();
   }
+});
+
+test('errors name the tensor and the shapes', () => {
+  const { config } = CONFIGS[0];
+  const w = randomWeights(config, 1);
+  const spec: CompletionSpec = { config, P: 3, Tp: 4, K, R: 6, C: 4, entropy: false };
+  const g = new Graph('errors');
+  assert.throws(() => completionScoresGraph(g, spec, initializers(g, w), undefined, g.floatInput('p', [3, 1, 24])), /prefix p has shape \[3, 1, 24\], expected \[P, K, hidden\] = \[3, 2, 24\]/);
+  const g2 = new Graph('errors2');
+  const wrong: WeightSource = (name, shape) => g2.floatInput(name, shape.length === 2 ? [shape[1], shape[0]] : shape);
+  assert.throws(() => completionScoresGraph(g2, { ...spec, K: 0 }, wrong), /weight model.embed_tokens.weight: the source gave model.embed_tokens.weight of shape \[24, 29\], expected \[29, 24\]/);
+  assert.throws(() => completionFeeds({ ...spec, C: 8 }, { promptIds: PROMPTS, completionIds: COMPLETIONS, rowPrompt: ROW_PROMPT }), /prompt 2 has 5 tokens, more than the graph's padded width Tp = 4/);
+  assert.throws(() => completionFeeds({ ...spec, Tp: 8 }, { promptIds: PROMPTS, completionIds: COMPLETIONS, rowPrompt: ROW_PROMPT }), /completion 5 has 5 tokens, more than the graph's padded width C = 4/);
+  const onnx = new OnnxDecoder(config, w, { lora: { rank: 2, alpha: 4, targets: ['q_proj'] } });
+  assert.throws(() => onnx.setLoraWeights(new Map()), /missing base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight/);
 });
