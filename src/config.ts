@@ -133,7 +133,7 @@ const worldModelSchema = z
 /** The training engines (src/engine/ for onnx; src/models/ tfjs for the reference). */
 export const ENGINES = ['onnx', 'tfjs'] as const;
 export type Engine = (typeof ENGINES)[number];
-const engineSchema = z.enum(ENGINES).default('tfjs');
+const engineSchema = z.enum(ENGINES).default('onnx');
 const providersSchema = z.array(z.enum(['cuda', 'cpu'])).min(1).default(['cpu']);
 
 const worldSchema = z

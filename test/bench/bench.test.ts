@@ -8,6 +8,7 @@ import { test } from 'node:test';
 
 import type { BenchSectionDef } from '../../bench/common.js';
 import { benchDecoders } from '../../bench/decoder.js';
+import { benchEngines, type EngineRecord } from '../../bench/engines.js';
 import { benchGrpo } from '../../bench/grpo.js';
 import { benchExtract, extractionFlops, matrixParams } from '../../bench/extract.js';
 import { benchGenerate } from '../../bench/generate.js';
@@ -17,12 +18,12 @@ import { decoderConfig } from '../../src/models/decoder-config.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const NAMES = ['matmul', 'extract', 'generate', 'decoder', 'grpo'];
+const NAMES = ['matmul', 'extract', 'generate', 'decoder', 'grpo', 'engines'];
 
 test('arguments: sections, quick, out, json; unknown or empty ones are errors', () => {
   assert.deepEqual(parseArgs([], NAMES), { only: NAMES, quick: false, out: 'bench-results', json: false });
   assert.deepEqual(parseArgs(['--only', 'matmul,decoder', '--quick', '--out', 'x', '--json'], NAMES), { only: ['matmul', 'decoder'], quick: true, out: 'x', json: true });
-  assert.throws(() => parseArgs(['--only', 'gpu'], NAMES), /unknown section gpu; sections: matmul, extract, generate, decoder, grpo/);
+  assert.throws(() => parseArgs(['--only', 'gpu'], NAMES), /unknown section gpu; sections: matmul, extract, generate, decoder, grpo, engines/);
   assert.throws(() => parseArgs(['--fast'], NAMES), /unknown argument --fast/);
   assert.throws(() => parseArgs(['--out'], NAMES), /--out needs a value/);
   assert.throws(() => parseArgs(['--only', ','], NAMES), /names no section/);
@@ -68,6 +69,12 @@ test('all five sections at tiny sizes: table and JSON with positive, finite rate
     },
     // The smoke config's sizes, on a stand-in world built in a temporary directory (smoke's world dir is not built).
     { name: 'grpo', order: 40, description: 'tiny', run: (ctx) => benchGrpo(ctx, { configPath: join(REPO_ROOT, 'configs', 'smoke.yaml'), steps: 1, overrides: [`world.dir=${join(tempDir(), 'nowhere')}`] }) },
+    {
+      name: 'engines',
+      order: 45,
+      description: 'tiny',
+      run: (ctx) => benchEngines(ctx, { configPath: join(REPO_ROOT, 'configs', 'smoke.yaml'), grpoSteps: 1, sftSteps: 2, sftLength: 12, large: false, overrides: [`world.dir=${join(tempDir(), 'nowhere2')}`] }),
+    },
   ];
   const out = tempDir();
   let printed = '';
@@ -140,6 +147,15 @@ test('all five sections at tiny sizes: table and JSON with positive, finite rate
   assert.equal(step.standInWorld, true);
   assertPositive(step.peakRssBytes, 'peak RSS');
   assert.ok(grpo.slice(0, 6).reduce((a: number, r: { seconds: number }) => a + r.seconds, 0) <= step.seconds * 1.001);
+
+  // Engines: the same GRPO phases and SFT steps on both engines, in the issue's record shape.
+  const eng = saved.sections.engines.records as EngineRecord[];
+  for (const engine of ['tfjs', 'onnx']) {
+    for (const phase of ['rollout', 'reference', 'backward', 'update', 'step']) assert.ok(eng.some((r) => r.engine === engine && r.workload === 'grpo' && r.phase === phase && r.seconds >= 0), `${engine} grpo ${phase}`);
+    assert.deepEqual(eng.filter((r) => r.engine === engine && r.workload === 'sft').map((r) => r.model), ['expert-a', 'expert-b', 'policy']);
+  }
+  for (const r of eng.filter((x) => x.phase === 'step')) assertPositive(r.seconds, `${r.engine} ${r.workload} step`);
+  assert.ok(!eng.some((r) => r.workload === 'grpo-0.5b'));
 
   // The printed tables.
   assert.match(printed, /ONNX Runtime MatMul/);

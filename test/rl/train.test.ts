@@ -211,3 +211,22 @@ test('train.seed repeats a run on the same world: another seed, other samples; t
   const first = (name: string) => readJsonl<{ question: string }>(join(out, name, 'samples.jsonl')).map((s) => s.question);
   assert.notDeepEqual(first('s2'), first('s1'));
 });
+
+test('engines: the tfjs reference runs the same loop; both engines write the same first-step rewards and close diagnostics', async () => {
+  const runs = await Promise.all(
+    (['onnx', 'tfjs'] as const).map(async (engine) => {
+      const out = tempDir();
+      const result = await train({ config: config(out, `train.engine=${engine}`, 'train.steps=2') });
+      return { summary: result.summary, metrics: readJsonl<StepMetrics>(join(result.summary.runDir, 'metrics.jsonl')) };
+    }),
+  );
+  const [onnx, tfjs] = runs;
+  assert.match(onnx.summary.backend, /^onnx cpu$/);
+  assert.match(tfjs.summary.backend, /^tfjs /);
+  // Same world, same seeds: the first step samples from the same (to float rounding) policy.
+  assert.equal(onnx.metrics[0].reward, tfjs.metrics[0].reward);
+  for (const k of ['loss', 'entropy', 'router/entropy']) {
+    const [a, b] = [Number(onnx.metrics[0][k]), Number(tfjs.metrics[0][k])];
+    assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)), `${k}: onnx ${a} vs tfjs ${b}`);
+  }
+});
