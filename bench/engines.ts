@@ -20,6 +20,9 @@ import { benchGrpo } from './grpo.js';
 import { round, type BenchContext, type BenchSection, type BenchSectionDef } from './common.js';
 
 const ENGINES = ['tfjs', 'onnx'] as const;
+/** Providers of the onnx engine (scripts/gpu-check.sh sets MUSKETEERS_PROVIDERS=cuda,cpu). */
+const PROVIDERS = (process.env.MUSKETEERS_PROVIDERS ?? 'cpu').split(',').map((p) => p.trim()) as ('cuda' | 'cpu')[];
+const providerSets = [`train.providers=[${PROVIDERS.join(',')}]`, `world.providers=[${PROVIDERS.join(',')}]`];
 type EngineName = (typeof ENGINES)[number];
 
 export interface EngineRecord {
@@ -50,7 +53,7 @@ async function grpoRecords(ctx: BenchContext, configPath: string, steps: number,
   const out: EngineRecord[] = [];
   for (const engine of ENGINES) {
     ctx.progress?.(`engines: GRPO on ${engine}`);
-    const section = await benchGrpo(ctx, { configPath, steps, overrides: [...overrides, `train.engine=${engine}`] });
+    const section = await benchGrpo(ctx, { configPath, steps, overrides: [...overrides, ...providerSets, `train.engine=${engine}`] });
     for (const r of section.records) {
       const phase = String(r.phase);
       if (phase === 'rollout' || phase === 'reference' || phase === 'backward' || phase === 'update' || phase === 'step') out.push({ engine, workload: 'grpo', phase, seconds: Number(r.seconds), ...(phase === 'step' ? { peakRssBytes: r.peakRssBytes, rows: r.rows } : {}) });
@@ -83,7 +86,7 @@ async function sftRecords(ctx: BenchContext, name: string, arch: DecoderConfig, 
         decoder.dispose();
       }
     } else {
-      await trainSftOnnx(arch, initDecoderWeights(arch, 1), pool, options, { onStep });
+      await trainSftOnnx(arch, initDecoderWeights(arch, 1), pool, options, { onStep }, { executionProviders: PROVIDERS });
     }
     const seconds = (times[times.length - 1] - times[0]) / 1000 / (times.length - 1);
     out.push({ engine, workload: 'sft', phase: 'step', seconds, model: name, batchSize, tokensPerSequence: length });
@@ -102,7 +105,7 @@ async function largeRecords(ctx: BenchContext, configPath: string): Promise<Engi
   ctx.progress?.('engines: 0.5B-class policy, random weights (about 2 GB of float32)');
   let peakRss = process.memoryUsage().rss;
   const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-  const config = loadConfig(configPath, ['train.engine=onnx', 'policy.lora.rank=8', 'grpo.beta=0.04']).config;
+  const config = loadConfig(configPath, ['train.engine=onnx', ...providerSets, 'policy.lora.rank=8', 'grpo.beta=0.04']).config;
   const rc = routerConfig(config, ['e1', 'e2'], [64, 48], arch.hiddenSize);
   const engine = await OnnxEngine.open({ config, files: { name: 'qwen2.5-0.5b-shape', dir: '', architecture: arch, weights: initDecoderWeights(arch, 1) }, router: rc, backend: 'none' });
   const P = 2;
@@ -155,7 +158,7 @@ export async function benchEngines(ctx: BenchContext, options: EnginesBenchOptio
   const bigStep = large.find((r) => r.phase === 'step');
   return {
     name: 'engines',
-    title: `Engines side by side: tfjs ${tf.getBackend()} vs onnx cpu (ms per step; GRPO at ${configPath.split('/').pop()} sizes, SFT at each world model's size)`,
+    title: `Engines side by side: tfjs ${tf.getBackend()} vs onnx ${PROVIDERS.join('+')} (ms per step; GRPO at ${configPath.split('/').pop()} sizes, SFT at each world model's size)`,
     headers: ['workload', 'tfjs ms', 'onnx ms', 'speed-up'],
     rows,
     records,

@@ -24,6 +24,7 @@ import { checkedMoments } from './engine-tfjs.js';
 import type { GrpoHyper } from './grpo.js';
 import type { EngineCheckpoint, EngineGradients, GenerateRequest, PolicyEngine, RoutedBatch, RouterRuntime, ScoreRows, TextGenerator } from './policy-engine.js';
 import { trainingSeed } from './setup.js';
+import { gradientGroupNorms } from './diagnostics.js';
 import type { UpdateBatch, UpdateMetrics } from './update.js';
 
 export interface OnnxEngineOptions extends EngineSetup {
@@ -214,6 +215,7 @@ export class OnnxEngine implements PolicyEngine {
   async update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics> {
     const g = await this.gradients(batch, hyper);
     const t1 = performance.now();
+    const groups = gradientGroupNorms(g.grads);
     const step = Number.isFinite(g.loss) ? this.optimizer.apply(g.grads, learningRate) : { gradNorm: NaN, applied: false };
     if (step.applied && this.setup.config.policy.mode === 'lora') this.decoder.setLoraWeights(this.lora);
     return {
@@ -224,6 +226,8 @@ export class OnnxEngine implements PolicyEngine {
       clipRatio: g.clipRatioLow + g.clipRatioHigh,
       entropy: g.entropy,
       gradNorm: step.gradNorm,
+      gradNormRouter: groups.router,
+      gradNormPolicy: groups.policy,
       applied: step.applied,
       backwardSeconds: g.backwardSeconds,
       updateSeconds: (performance.now() - t1) / 1000,

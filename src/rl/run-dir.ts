@@ -53,6 +53,8 @@ export interface RunMeta {
   createdAt: string;
   /** The config file the run was started from. */
   source?: string;
+  /** Each task's specialist expert (src/rl/diagnostics.ts), whose mass is logged as router/specialist_mass/<task>. */
+  specialists?: Record<string, { expert: string; accuracy: number; constantAnswerAccuracy: number }>;
 }
 
 /** Throws (exit 2) when `dir` already holds a run, saying how to resume it or start elsewhere. */

@@ -44,6 +44,7 @@ import { encodePolicyPrompts, expertSpecs, expertTextOptions, loadPolicyFiles, l
 import { textConcatBudget } from './text-concat.js';
 import type { UpdateMetrics } from './update.js';
 import { openEngine } from './engines.js';
+import { contextNormRatio, findSpecialists, specialistMassMetrics, tokenEmbeddingNorms } from './diagnostics.js';
 import type { PolicyEngine } from './policy-engine.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */
@@ -273,6 +274,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (useExperts) pool = await ExpertPool.open(expertSpecs(config), { ...config.experts, cacheDir: config.experts.cacheDir, warn: (m) => events.warn?.(m) });
     const rc = pool ? routerConfig(config, pool.names, pool.widths, policyFiles.architecture.hiddenSize) : undefined;
     engine = await openEngine({ config, files: policyFiles, router: rc, backend, warn: (m) => events.warn?.(m) });
+    const tokenNorms = tokenEmbeddingNorms(policyFiles.weights);
+    const specialists = pool ? findSpecialists(config, pool.names) : {};
     policyFiles.weights.clear(); // the engine holds its own copies; free the loaded float32 arrays (a real checkpoint's full size)
     if (config.method === 'text-concat') texts = await ExpertTextPool.open(expertSpecs(config), expertTextOptions(config, (m) => events.warn?.(m)));
     const conditioner = new Conditioner(format, pool, engine.router, config.experts.perturb, config.experts.prompt, texts);
@@ -299,7 +302,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       for (const f of evalStepsAfter(paths.eval, startStep)) rmSync(join(paths.eval, f));
       events.info?.(resumeFrom ? `resuming ${runDir} from step ${startStep} (${resumeFrom.dir}); ${dropped} later metric line(s) dropped` : `no checkpoint in ${runDir}: starting it from step 0`);
     } else {
-      paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed, backend: live.device, source: options.source });
+      paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed, backend: live.device, source: options.source, specialists });
     }
     mkdirSync(paths.eval, { recursive: true });
     events.onReady?.({ runDir, startStep, steps: T, backend: live.device, experts: pool?.names ?? texts?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
@@ -399,8 +402,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           'clip_ratio/high': u((m) => m.clipRatioHigh),
           entropy: u((m) => m.entropy),
           grad_norm: u((m) => m.gradNorm),
+          'grad_norm/router': u((m) => m.gradNormRouter),
+          'grad_norm/policy': u((m) => m.gradNormPolicy),
           learning_rate: lr,
           ...routingMetrics(conditioner.experts, conditioning.routing),
+          ...specialistMassMetrics(conditioner.experts, conditioning.routing, specialists),
+          ...(conditioning.prefix ? { 'router/context_norm_ratio': contextNormRatio(conditioning.prefix, promptIds, tokenNorms) } : {}),
           'tokens/prompt': rows.promptIds.reduce((a, r) => a + r.length, 0) + rows.promptIds.length * K,
           'tokens/completion': rows.completionIds.reduce((a, r) => a + r.length, 0),
           'experts/cached': conditioning.cached,

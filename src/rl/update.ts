@@ -9,6 +9,7 @@ import type { NamedAdam } from '../models/optim.js';
 import * as tf from '../models/tf.js';
 import type { ExpertStates, PerceiverRouter } from '../router/perceiver.js';
 import type { GrpoHyper } from './grpo.js';
+import { gradientGroupNorms } from './diagnostics.js';
 import { grpoLossTensor } from './grpo-tf.js';
 
 export interface UpdateBatch {
@@ -43,6 +44,9 @@ export interface UpdateMetrics {
   /** Mean per-token entropy of the policy over completion tokens. */
   entropy: number;
   gradNorm: number;
+  /** Gradient norms of the router's parameters and of the policy's, before clipping. */
+  gradNormRouter: number;
+  gradNormPolicy: number;
   /** False when the loss or gradient was not finite: the update was skipped. */
   applied: boolean;
   /** Seconds in the forward + backward pass, and in the optimizer step. */
@@ -134,6 +138,7 @@ export function grpoUpdate(
 ): UpdateMetrics {
   const g = grpoGradients(policy, router, params, batch, hyper);
   const t1 = performance.now();
+  const groups = gradientGroupNorms(new Map([...g.grads].map(([n, t]) => [n, t.dataSync() as Float32Array])));
   const step = Number.isFinite(g.loss) ? optimizer.apply(g.grads, learningRate) : { gradNorm: NaN, applied: false };
   tf.dispose([...g.grads.values()]);
   const t2 = performance.now();
@@ -145,6 +150,8 @@ export function grpoUpdate(
     clipRatioHigh: g.clipRatioHigh,
     clipRatio: g.clipRatioLow + g.clipRatioHigh,
     gradNorm: step.gradNorm,
+    gradNormRouter: groups.router,
+    gradNormPolicy: groups.policy,
     applied: step.applied,
     backwardSeconds: g.backwardSeconds,
     updateSeconds: (t2 - t1) / 1000,

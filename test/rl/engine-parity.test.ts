@@ -29,6 +29,8 @@ import { REPO_ROOT } from '../helpers/cli.js';
 import { seededUniform } from '../helpers/gradcheck.js';
 
 const SMOKE = join(REPO_ROOT, 'configs', 'smoke.yaml');
+/** scripts/gpu-check.sh runs this file with MUSKETEERS_PROVIDERS=cuda,cpu. */
+const PROVIDERS = (process.env.MUSKETEERS_PROVIDERS ?? 'cpu').split(',') as ('cuda' | 'cpu')[];
 
 before(async () => {
   await selectBackend('cpu');
@@ -82,7 +84,7 @@ function batchOf(rand: (lo?: number, hi?: number) => number, router: RouterConfi
 async function openBoth(config: MusketeersConfig, arch: DecoderConfig, rc: RouterConfig | undefined, weights: DecoderWeights): Promise<[PolicyEngine, PolicyEngine]> {
   const files = { name: 'parity', dir: '/nonexistent', architecture: arch, weights };
   const tfjs = new TfjsEngine({ config, files, router: rc, backend: 'cpu' });
-  const onnx = await OnnxEngine.open({ config: { ...config, train: { ...config.train, engine: 'onnx' } }, files, router: rc, backend: 'cpu' });
+  const onnx = await OnnxEngine.open({ config: { ...config, train: { ...config.train, engine: 'onnx', providers: PROVIDERS } }, files, router: rc, backend: 'cpu', warn: (m) => process.stderr.write(`${m}\n`) });
   return [tfjs, onnx];
 }
 
@@ -152,7 +154,7 @@ test('one supervised step from the same weights gives the same weights on both e
   const weights = initDecoderWeights(arch, 4);
   try {
     const lt = trainSft(tfDecoder, pool, options).losses;
-    const lo = (await trainSftOnnx(arch, weights, pool, options)).losses;
+    const lo = (await trainSftOnnx(arch, weights, pool, options, {}, { executionProviders: PROVIDERS })).losses;
     lo.forEach((l, i) => assert.ok(Math.abs(l - lt[i]) <= 1e-5 * Math.max(1, Math.abs(lt[i])), `loss of step ${i + 1}: onnx ${l} vs tfjs ${lt[i]}`));
     const after = tfDecoder.getWeights();
     for (const [name, t] of weights) {
