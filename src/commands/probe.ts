@@ -12,6 +12,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { taskRegistry } from '../../tasks/index.js';
 import { resolveCheckpoint } from '../analysis/evaluate.js';
 import { PROBE_TARGETS, type ProbeTarget } from '../analysis/probe/classes.js';
+import { PROBE_REPORT_FILE, PROBES_DEFINITION, type RunProbe } from '../analysis/probe/figure.js';
 import { runProbes, type ProbeReport } from '../analysis/probe/probe.js';
 import { DEFAULT_CONFIG_PATH, loadConfig, type MusketeersConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
@@ -35,9 +36,6 @@ export interface ProbeCommandOptions {
   set: string[];
   out?: string;
 }
-
-/** The file name of a run's probe report (read by `musketeers plot`). */
-export const PROBE_FILE = 'probe.json';
 
 function integer(value: string, previous: number[] = []): number[] {
   const n = Number(value);
@@ -76,7 +74,7 @@ function resolveInput(path: string | undefined, overrides: string[], warn: (m: s
 /** Where the report goes: --out, RUN_DIR/probe.json, or <outputDir>/probe/<name>-<method>-start.json. */
 function reportFile(opts: ProbeCommandOptions, config: MusketeersConfig, runDir: string | undefined): string {
   if (opts.out) return resolve(opts.out);
-  if (runDir) return join(runDir, PROBE_FILE);
+  if (runDir) return join(runDir, PROBE_REPORT_FILE);
   return resolve(config.outputDir, 'probe', `${config.name}-${config.method}-start.json`.replace(/[^A-Za-z0-9._-]+/g, '_'));
 }
 
@@ -84,9 +82,10 @@ function reportFile(opts: ProbeCommandOptions, config: MusketeersConfig, runDir:
 function updateAnalysisFile(runDir: string, report: ProbeReport, file: string): string | undefined {
   const analysisFile = join(runPaths(runDir).plots, 'analysis.json');
   if (!existsSync(analysisFile)) return undefined;
-  const analysis = JSON.parse(readFileSync(analysisFile, 'utf8')) as { probes?: { dir: string; file: string; report: ProbeReport }[] };
+  const analysis = JSON.parse(readFileSync(analysisFile, 'utf8')) as { probes?: RunProbe[]; definitions?: Record<string, string> };
   const others = (analysis.probes ?? []).filter((p) => p.dir !== runDir);
   analysis.probes = [...others, { dir: runDir, file, report }];
+  analysis.definitions = { ...analysis.definitions, probes: PROBES_DEFINITION };
   writeFileAtomic(analysisFile, `${JSON.stringify(analysis, null, 2)}\n`);
   return analysisFile;
 }
