@@ -148,27 +148,30 @@ function centredTargets(y: Int32Array, classes: number): { t: Matrix; mean: Floa
 }
 
 /**
- * Fit ridge regression of the one-hot class indicators on the standardised features:
- * W = argmin ||Z W - T||^2 + lambda ||W||^2, solved in the primal (d x d) or dual (n x n) form, whichever is smaller.
+ * Fit ridge regression of the one-hot class indicators on the standardised features for each penalty:
+ * W = argmin ||Z W - T||^2 + lambda ||W||^2, solved in the primal (d x d) or dual (n x n) form, whichever
+ * is smaller. The standardiser and the Gram matrix are computed once for all penalties.
  */
-export function fitRidgeClassifier(train: LabelledRows, classes: number, lambda: number): RidgeClassifier {
-  if (!(lambda > 0)) throw new RangeError(`ridge penalty must be > 0, got ${lambda}`);
+export function fitRidgePath(train: LabelledRows, classes: number, lambdas: readonly number[]): RidgeClassifier[] {
+  for (const lambda of lambdas) if (!(lambda > 0)) throw new RangeError(`ridge penalty must be > 0, got ${lambda}`);
   if (train.x.rows !== train.y.length) throw new RangeError(`ridge: ${train.x.rows} rows but ${train.y.length} labels`);
   const standardizer = fitStandardizer(train.x);
   const z = standardize(train.x, standardizer);
   const { t, mean } = centredTargets(train.y, classes);
   const { rows: n, cols: d } = z;
-  let weights: Matrix;
-  if (n >= d) {
-    const a = gram(z, false);
-    for (let i = 0; i < d; i++) a.data[i * d + i] += lambda;
-    weights = choleskySolve(a, transposeTimes(z, t));
-  } else {
-    const k = gram(z, true);
-    for (let i = 0; i < n; i++) k.data[i * n + i] += lambda;
-    weights = transposeTimes(z, choleskySolve(k, t));
-  }
-  return { standardizer, weights, bias: mean, lambda };
+  const primal = n >= d;
+  const g = gram(z, !primal);
+  const zt = primal ? transposeTimes(z, t) : undefined;
+  return lambdas.map((lambda) => {
+    const a: Matrix = { rows: g.rows, cols: g.cols, data: Float64Array.from(g.data) };
+    for (let i = 0; i < a.rows; i++) a.data[i * a.rows + i] += lambda;
+    const weights = primal ? choleskySolve(a, zt!) : transposeTimes(z, choleskySolve(a, t));
+    return { standardizer, weights, bias: mean, lambda };
+  });
+}
+
+export function fitRidgeClassifier(train: LabelledRows, classes: number, lambda: number): RidgeClassifier {
+  return fitRidgePath(train, classes, [lambda])[0];
 }
 
 /** A^T B for A [n, d], B [n, c] -> [d, c]. */
@@ -252,8 +255,8 @@ export function crossValidateLambda(train: LabelledRows, classes: number, lambda
     used++;
     const fitRows = takeLabelled(train, fit);
     const valRows = takeLabelled(train, val);
-    lambdas.forEach((lambda, li) => {
-      sums[li] += accuracyOf(predictClasses(fitRidgeClassifier(fitRows, classes, lambda), valRows.x), valRows.y);
+    fitRidgePath(fitRows, classes, lambdas).forEach((model, li) => {
+      sums[li] += accuracyOf(predictClasses(model, valRows.x), valRows.y);
     });
   }
   const accuracy = sums.map((s) => (used === 0 ? NaN : s / used));
