@@ -1,14 +1,20 @@
 // The information probes' maths on synthetic data with a known answer: a planted linear signal is read
 // at ~100% (primal and dual ridge forms), pure noise scores at the majority rate, the class-set and
-// majority rules, the Cholesky solve, folds, and the ridge penalty chosen from training rows only.
+// majority rules, the Cholesky solve, folds, the ridge penalty chosen from training rows only, and the
+// policy's last prompt-position state read independently of left padding.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { PyRandom } from '../../tasks/common/rng.js';
 import { classSet, encodeLabels, labelOf, majorityRate } from '../../src/analysis/probe/classes.js';
+import { lastPromptStates } from '../../src/analysis/probe/features.js';
 import { probeTable } from '../../src/analysis/probe/figure.js';
 import type { ProbeReport } from '../../src/analysis/probe/probe.js';
+import { selectBackend } from '../../src/models/backend.js';
+import { decoderConfig } from '../../src/models/decoder-config.js';
+import { TfDecoder } from '../../src/models/decoder.js';
+import * as tf from '../../src/models/tf.js';
 import { choleskySolve, crossValidateLambda, fitProbe, foldAssignment, matrix, type LabelledRows } from '../../src/analysis/probe/ridge.js';
 
 function gaussian(rng: PyRandom): number {
@@ -126,4 +132,30 @@ test('the probe figure table: probe rows by kind, then the majority rate and the
   assert.deepEqual(t.values.map((r) => r[0]), [0.9, 0.7, 0.5, 0.25]);
   assert.ok(t.values.slice(0, 2).every((r) => Number.isNaN(r[1])));
   assert.ok(Number.isNaN(t.values[3][1]));
+});
+
+test('the policy state at the last prompt position does not depend on left padding, with or without a prefix', async () => {
+  assert.equal(await selectBackend('cpu'), 'cpu');
+  const decoder = TfDecoder.random(decoderConfig({ vocabSize: 19, hiddenSize: 8, numLayers: 2, numHeads: 2, intermediateSize: 12 }), 3);
+  const prompts = [[1, 5, 7, 2, 9], [1, 4], [1, 8, 8, 3]];
+  const prefix = tf.randomNormal([3, 2, 8], 0, 1, 'float32', 5) as tf.Tensor3D;
+  try {
+    for (const withPrefix of [false, true]) {
+      const batch = lastPromptStates(decoder, prompts, 0, withPrefix ? prefix : undefined);
+      prompts.forEach((p, i) => {
+        const row = withPrefix ? tf.slice(prefix, [i, 0, 0], [1, 2, 8]) : undefined;
+        const alone = lastPromptStates(decoder, [p], 0, row as tf.Tensor3D | undefined)[0];
+        row?.dispose();
+        assert.equal(batch[i].length, 8);
+        for (let j = 0; j < 8; j++) assert.ok(Math.abs(batch[i][j] - alone[j]) < 1e-4, `prompt ${i} prefix ${withPrefix}: ${batch[i][j]} vs ${alone[j]}`);
+      });
+    }
+    // The prefix changes the state (it is read).
+    const a = lastPromptStates(decoder, prompts, 0)[0];
+    const b = lastPromptStates(decoder, prompts, 0, prefix)[0];
+    assert.ok(a.some((v, j) => Math.abs(v - b[j]) > 1e-3));
+  } finally {
+    prefix.dispose();
+    decoder.dispose();
+  }
 });
