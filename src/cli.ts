@@ -50,6 +50,7 @@ Getting started:
   $ musketeers experts build configs/quickstart.yaml   build the tiny experts and policy base
   $ musketeers experts inspect models/quickstart/expert-sums/model.onnx
   $ musketeers train configs/quickstart.yaml       build what is missing, train the router with GRPO
+  $ musketeers probe runs/quickstart               is the answer linearly readable in experts, router, policy?
 
 Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   );
