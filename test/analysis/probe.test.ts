@@ -128,7 +128,7 @@ test('the probe figure table: probe rows by kind, then the majority rate and the
   } as unknown as ProbeReport;
   const t = probeTable(report);
   assert.deepEqual(t.columns, ['a', 'b']);
-  assert.deepEqual(t.rows, ['available · e L-1 last', 'carried · router context', 'majority class', 'policy accuracy']);
+  assert.deepEqual(t.rows, ['e L-1 last', 'carried · router context', 'majority class', 'policy accuracy']);
   assert.deepEqual(t.values.map((r) => r[0]), [0.9, 0.7, 0.5, 0.25]);
   assert.ok(t.values.slice(0, 2).every((r) => Number.isNaN(r[1])));
   assert.ok(Number.isNaN(t.values[3][1]));

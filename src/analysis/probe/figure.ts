@@ -1,6 +1,6 @@
 // The probe results of run directories for `musketeers plot`: RUN_DIR/probe.json (written by
 // `musketeers probe RUN_DIR`) is read into analysis.json's `probes` entry and drawn as a heatmap of
-// held-out probe accuracy, rows = probes (available / carried / used) plus the majority-class rate
+// held-out probe accuracy, rows = probes (experts = available, then carried / used) plus the majority-class rate
 // and the policy's actual accuracy, columns = tasks.
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -47,7 +47,8 @@ const KIND_NAMES: Record<string, string> = { expert: 'available', router: 'carri
 export function probeTable(report: ProbeReport): { rows: string[]; columns: string[]; values: number[][] } {
   const columns = report.tasks.map((t) => t.task);
   const labels = [...new Map(report.tasks.flatMap((t) => t.probes).map((p) => [p.label, p.kind])).entries()];
-  const rows = labels.map(([label, kind]) => `${KIND_NAMES[kind] ?? kind} · ${label}`);
+  // Expert rows keep their label (it names the expert; the subtitle says they are what is available), so long names fit.
+  const rows = labels.map(([label, kind]) => (kind === 'expert' ? label : `${KIND_NAMES[kind] ?? kind} · ${label}`));
   const values = labels.map(([label]) => report.tasks.map((t) => t.probes.find((p) => p.label === label)?.accuracy ?? NaN));
   rows.push('majority class', 'policy accuracy');
   values.push(report.tasks.map((t) => t.majorityRate));
@@ -61,7 +62,7 @@ export function probeFigure(probe: RunProbe): Figure {
   const what = r.checkpoint ? `step ${r.checkpoint.step}` : 'starting policy';
   return heatmap(rows, columns, values, {
     title: `Information probes — ${r.name} (${r.method}, ${what})`,
-    subtitle: `held-out accuracy of linear probes (${r.target === 'answer' ? 'answer' : "answer's first token"}, top ${r.topClasses} classes)`,
+    subtitle: `held-out accuracy of linear probes (${r.target === 'answer' ? 'answer' : "answer's first token"}, top ${r.topClasses}); expert rows = available`,
     xLabel: 'task',
     yLabel: 'probe',
     colorLabel: 'held-out accuracy',
