@@ -8,6 +8,7 @@ import { registerAblateCommand } from './commands/ablate.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerExpertsCommands } from './commands/experts.js';
 import { registerPlotCommand } from './commands/plot.js';
+import { registerProbeCommand } from './commands/probe.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerSweepCommand } from './commands/sweep.js';
@@ -49,6 +50,7 @@ Getting started:
   $ musketeers experts build configs/quickstart.yaml   build the tiny experts and policy base
   $ musketeers experts inspect models/quickstart/expert-sums/model.onnx
   $ musketeers train configs/quickstart.yaml       build what is missing, train the router with GRPO
+  $ musketeers probe runs/quickstart               is the answer linearly readable in experts, router, policy?
 
 Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   );
@@ -60,6 +62,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or config error.`,
   registerEvalCommand(program, ctx);
   registerAblateCommand(program, ctx);
   registerPlotCommand(program, ctx);
+  registerProbeCommand(program, ctx);
   registerReportCommand(program, ctx);
   registerSweepCommand(program, ctx);
   for (const command of program.commands) {

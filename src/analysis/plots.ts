@@ -4,13 +4,14 @@
 // per task, a task × expert mass heatmap, and plots/analysis.json (ρ per task and seed; static vs dynamic
 // variance fractions of expert preference).
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { gridFigure, heatmap, lineChart, scatterChart, stackedAreaChart, type LineSeries } from './plot/charts.js';
 import { seriesColor } from './plot/palette.js';
 import { renderPng } from './plot/png.js';
+import { loadRunProbes, probeFigure, PROBES_DEFINITION, type RunProbe } from './probe/figure.js';
 import type { Figure } from './plot/svg.js';
 import { aggregateSeries, groupRuns, loadRun, metricSeries, pairedSeries, runKeys, type RunData, type RunGroup, type Series } from './runs.js';
 import { binByStep, ema, mean, spearman, twoWayVarianceDecomposition } from './stats.js';
@@ -72,6 +73,8 @@ export interface GroupAnalysis {
 export interface AnalysisResult {
   definitions: Record<string, string>;
   groups: GroupAnalysis[];
+  /** Probe reports (RUN_DIR/probe.json of `musketeers probe`) of the runs that have one. */
+  probes?: RunProbe[];
 }
 
 export const ANALYSIS_DEFINITIONS: Record<string, string> = {
@@ -489,6 +492,12 @@ export async function plotRuns(dirs: readonly string[], options: PlotOptions = {
   const groups = groupRuns(runs);
   const analysis = analyzeRuns(runs);
   const figures = buildFigures(groups, analysis, options);
+  const probes = loadRunProbes(runs.map((r) => r.dir));
+  if (probes.length > 0) {
+    analysis.probes = probes;
+    analysis.definitions = { ...analysis.definitions, probes: PROBES_DEFINITION };
+    for (const p of probes) figures.push({ name: runs.length > 1 ? `probes__${slug(basename(p.dir))}` : 'probes', figure: probeFigure(p) });
+  }
   const files: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);

@@ -58,6 +58,7 @@ export function renderAnalysis(analysis: AnalysisResult): string {
     );
     out.push(`  mean rho across tasks: ${fmt(rho.meanAcrossTasks)}`);
   }
+  for (const p of analysis.probes ?? []) out.push(`probes of ${p.dir}: ${p.file} (figure probes; \`musketeers probe ${p.dir}\` prints the table)`);
   return out.join('\n');
 }
 
