@@ -4,6 +4,8 @@
 // (iii) the policy's final hidden state (after the final norm, what the LM head reads) at the last
 // prompt position, with the context tokens prepended and without them.
 
+import { contextTensor, tfRouterRuntime } from '../../rl/engine-tfjs.js';
+import type { ContextTokens } from '../../rl/policy-engine.js';
 import type { TaskEntry } from '../../../tasks/types.js';
 import type { MusketeersConfig } from '../../config.js';
 import { UsageError } from '../../errors.js';
@@ -106,9 +108,9 @@ export function lastPromptStates(decoder: TfDecoder, promptIds: readonly (readon
 }
 
 /** Flattened context tokens per row of a [B, K, H] prefix. */
-function flattenPrefix(prefix: tf.Tensor3D): Float32Array[] {
+function flattenPrefix(prefix: ContextTokens): Float32Array[] {
   const [B, K, H] = prefix.shape;
-  const data = prefix.dataSync() as Float32Array;
+  const data = prefix.data;
   return Array.from({ length: B }, (_, b) => data.slice(b * K * H, (b + 1) * K * H));
 }
 
@@ -135,7 +137,7 @@ export async function policyFeatures(
       router = new PerceiverRouter(routerConfig(config, pool.names, pool.widths, files.architecture.hiddenSize));
     }
     if (checkpoint) applyCheckpointWeights(config, checkpoint, policy.decoder, router);
-    const conditioner = new Conditioner(promptFormat(config), pool, router, config.experts.perturb, config.experts.prompt);
+    const conditioner = new Conditioner(promptFormat(config), pool, router ? tfRouterRuntime(router) : undefined, config.experts.perturb, config.experts.prompt);
     const padId = tokenizer.padId ?? tokenizer.eosId ?? 0;
     const rows = { router: [] as Float32Array[], withContext: [] as Float32Array[], withoutContext: [] as Float32Array[] };
     for (let start = 0; start < entries.length; start += 32) {
@@ -145,7 +147,12 @@ export async function policyFeatures(
         rows.withoutContext.push(...lastPromptStates(policy.decoder, ids, padId));
         if (conditioning.prefix) {
           rows.router.push(...flattenPrefix(conditioning.prefix));
-          rows.withContext.push(...lastPromptStates(policy.decoder, ids, padId, conditioning.prefix));
+          const prefix = contextTensor(conditioning.prefix);
+          try {
+            rows.withContext.push(...lastPromptStates(policy.decoder, ids, padId, prefix));
+          } finally {
+            prefix.dispose();
+          }
         }
       } finally {
         disposeConditioning(conditioning);
