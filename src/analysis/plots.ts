@@ -356,6 +356,33 @@ function massFigure(group: RunGroup, experts: string[], task: string | null, wei
   });
 }
 
+/**
+ * The routing diagnostics over training, one panel each: context-token norm relative to the prompt's
+ * token embeddings, the gradient norm reaching the router vs the policy, and each task's mass on its
+ * specialist expert (panels whose metrics the runs did not log are left out).
+ */
+function diagnosticsFigure(group: RunGroup, weight: number | undefined): Figure | null {
+  const keysOf = (prefix: string) => [...new Set(group.runs.flatMap((r) => r.metrics.flatMap((m) => Object.keys(m).filter((k) => k.startsWith(prefix)))))].sort();
+  const panel = (title: string, yLabel: string, series: { label: string; key: string }[]): Figure | null => {
+    const lines: LineSeries[] = series
+      .map((s) => ({ label: s.label, agg: smoothedAcrossSeeds(group, s.key, weight).agg }))
+      .filter((s) => s.agg.steps.length > 0)
+      .map((s) => ({ label: s.label, x: s.agg.steps, y: s.agg.mean, ...band(s.agg) }));
+    if (lines.length === 0) return null;
+    return lineChart(lines, { title, xLabel: 'training step', yLabel, xInteger: true, width: 560, height: 360, legend: lines.length > 1 ? 'right' : 'none' });
+  };
+  const panels = [
+    panel('context tokens / prompt token embeddings (L2 norm)', 'norm ratio', [{ label: 'ratio', key: 'router/context_norm_ratio' }]),
+    panel('gradient norm, router vs policy', 'L2 norm', [
+      { label: 'router', key: 'grad_norm/router' },
+      { label: 'policy', key: 'grad_norm/policy' },
+    ]),
+    panel("mass on each task's specialist", 'attention mass', keysOf('router/specialist_mass/').map((k) => ({ label: k.slice('router/specialist_mass/'.length), key: k }))),
+  ].filter((f): f is Figure => f !== null);
+  if (panels.length === 0) return null;
+  return gridFigure(panels, { columns: panels.length > 1 ? 2 : 1, title: `Routing diagnostics — ${group.label} (${seedNote(group)}; EMA-smoothed)` });
+}
+
 function entropyScatterFigure(group: RunGroup, tasks: string[], analysis: GroupAnalysis): Figure {
   const corr = analysis.entropyRewardSpearman;
   const panels: Figure[] = [];
@@ -469,6 +496,8 @@ export function buildFigures(groups: RunGroup[], analysis: AnalysisResult, optio
       }
       if (panels.length > 1) out.push({ name: `expert_mass_per_task${sfx}`, figure: gridFigure(panels, { columns: 3, title: `Attention mass per expert by task — ${g.label} (${seedNote(g)})` }) });
       out.push({ name: `entropy_vs_reward${sfx}`, figure: entropyScatterFigure(g, tasks, analysis.groups[gi]) });
+      const diag = diagnosticsFigure(g, w);
+      if (diag) out.push({ name: `routing_diagnostics${sfx}`, figure: diag });
     }
     const ev = evalFigure(g, tasks.filter((t) => g.runs.some((r) => r.evals.some((e) => e.tasks[t]))));
     if (ev) out.push({ name: `eval_accuracy${sfx}`, figure: ev });

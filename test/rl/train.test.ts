@@ -47,7 +47,7 @@ test('a smoke run writes the run directory contract and a summary', async () => 
   const dir = join(out, 'smoke');
   assert.equal(summary.runDir, dir);
   assert.equal(summary.completedSteps, 4);
-  for (const f of ['config.yaml', 'run.json', 'metrics.jsonl', 'samples.jsonl', 'summary.json', 'eval/step_000000.json', 'eval/step_000004.json', 'plots/reward.png', 'plots/reward.svg', 'plots/analysis.json']) {
+  for (const f of ['config.yaml', 'run.json', 'metrics.jsonl', 'samples.jsonl', 'summary.json', 'eval/step_000000.json', 'eval/step_000004.json', 'plots/reward.png', 'plots/reward.svg', 'plots/routing_diagnostics.png', 'plots/analysis.json']) {
     assert.ok(existsSync(join(dir, f)), f);
   }
   assert.deepEqual(readdirSync(join(dir, 'checkpoints')), ['step_000002', 'step_000004']);
@@ -59,7 +59,7 @@ test('a smoke run writes the run directory contract and a summary', async () => 
 
   const metrics = readJsonl<StepMetrics>(join(dir, 'metrics.jsonl'));
   assert.deepEqual(metrics.map((m) => m.step), [1, 2, 3, 4]);
-  const keys = ['reward', 'reward_std', 'frac_reward_zero_std', 'accuracy', 'kl', 'clip_ratio', 'entropy', 'completions/mean_length', 'grad_norm', 'learning_rate', 'router/entropy', 'router/expert_mass/expert-a', 'router/expert_mass/expert-b', 'time/rollout', 'time/reward', 'time/backward', 'time/update'];
+  const keys = ['reward', 'reward_std', 'frac_reward_zero_std', 'accuracy', 'kl', 'clip_ratio', 'entropy', 'completions/mean_length', 'grad_norm', 'grad_norm/router', 'grad_norm/policy', 'router/context_norm_ratio', 'learning_rate', 'router/entropy', 'router/expert_mass/expert-a', 'router/expert_mass/expert-b', 'time/rollout', 'time/reward', 'time/backward', 'time/update'];
   for (const m of metrics) {
     for (const k of keys) assert.equal(typeof m[k], 'number', `${k} in step ${m.step}`);
     assert.ok(Math.abs(Number(m['router/expert_mass/expert-a']) + Number(m['router/expert_mass/expert-b']) - 1) < 1e-5);
