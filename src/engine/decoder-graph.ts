@@ -349,11 +349,17 @@ export function promptKeyMask(promptIds: readonly (readonly number[])[], K: numb
 }
 
 export function int64Of(rows: readonly (readonly number[])[]): BigInt64Array {
-  return BigInt64Array.from(rows.flat(), (v) => BigInt(v));
+  const out = new BigInt64Array(rows.reduce((a, r) => a + r.length, 0));
+  let k = 0;
+  for (const row of rows) for (const v of row) out[k++] = BigInt(v);
+  return out;
 }
 
 export function boolOf(rows: readonly (readonly number[])[]): Uint8Array {
-  return Uint8Array.from(rows.flat(), (v) => (v ? 1 : 0));
+  const out = new Uint8Array(rows.reduce((a, r) => a + r.length, 0));
+  let k = 0;
+  for (const row of rows) for (const v of row) out[k++] = v ? 1 : 0;
+  return out;
 }
 
 /** Prompt-pass feeds shared by the completion and prefill graphs: ids left-padded with padId, key mask, cos/sin. */

@@ -88,6 +88,10 @@ interface KvBuffers {
   capacity: number;
   k: Float32Array[];
   v: Float32Array[];
+  /** [B, capacity + 1]: the key mask fed to the decode step (slots so far, then the new token), kept up to date. */
+  keyMask: Uint8Array;
+  /** Real tokens of each row so far (its next position id is this count). */
+  seen: Int32Array;
 }
 
 export class OnnxDecoder {
@@ -219,7 +223,7 @@ export class OnnxDecoder {
     const promptMask = pre.mask;
     state.mask = state.rowPrompt.map((p) => [...promptMask[p]]);
     const capacity = options.maxNewTokens > 1 ? bucketLength(S + options.maxNewTokens - 1, this.cacheBucket) : 0;
-    const cache = this.rowCache(pre.present, state.rowPrompt, P, S, capacity);
+    const cache = this.rowCache(pre.present, state.rowPrompt, P, S, capacity, state.mask);
     const V = this.config.vocabSize;
     let logits: Float32Array = new Float32Array(state.B * V);
     state.rowPrompt.forEach((p, b) => logits.set(pre.logits.subarray(p * V, (p + 1) * V), b * V));
@@ -282,7 +286,7 @@ export class OnnxDecoder {
   }
 
   /** KV buffers [B, nKv, capacity, D] per layer holding each row's prompt keys/values in slots 0..S-1. */
-  private rowCache(present: { k: Float32Array; v: Float32Array }[], rowPrompt: readonly number[], P: number, S: number, capacity: number): KvBuffers {
+  private rowCache(present: { k: Float32Array; v: Float32Array }[], rowPrompt: readonly number[], P: number, S: number, capacity: number, mask: readonly (readonly number[])[]): KvBuffers {
     const { numKvHeads: nKv, headDim: D } = this.config;
     const B = rowPrompt.length;
     const copy = (src: Float32Array) => {
@@ -293,8 +297,14 @@ export class OnnxDecoder {
       });
       return dst;
     };
-    if (capacity === 0) return { capacity, k: [], v: [] };
-    return { capacity, k: present.map((l) => copy(l.k)), v: present.map((l) => copy(l.v)) };
+    const keyMask = new Uint8Array(B * (capacity + 1));
+    const seen = new Int32Array(B);
+    mask.forEach((row, b) => {
+      row.forEach((m, j) => (keyMask[b * (capacity + 1) + j] = m));
+      seen[b] = row.reduce((a, m) => a + m, 0);
+    });
+    if (capacity === 0) return { capacity, k: [], v: [], keyMask, seen };
+    return { capacity, k: present.map((l) => copy(l.k)), v: present.map((l) => copy(l.v)), keyMask, seen };
   }
 
   /** Feed each row's last token (padding for finished rows), run one decode step, store its keys/values; returns logits [B, V]. */
@@ -306,20 +316,29 @@ export class OnnxDecoder {
     mask.forEach((row, b) => row.push(finish[b] ? 0 : 1));
     const slot = mask[0].length - 1; // the new token's key index
     if (slot >= cap) throw new Error(`OnnxDecoder: decode slot ${slot} is past the cache capacity ${cap}`);
-    const keyMask = mask.map((row) => Array.from({ length: cap + 1 }, (_, j) => (j === cap ? row[slot] : j < slot ? row[j] : 0)));
-    const { cos, sin } = ropeFeeds(this.config, mask.map((row) => [positionIdsOf(row)[slot]]));
+    // The new token is key `cap` of this step and goes into slot `slot` of the cache afterwards.
+    const W = cap + 1;
+    const positions: number[][] = new Array(B);
+    for (let b = 0; b < B; b++) {
+      const real = finish[b] ? 0 : 1;
+      cache.keyMask[b * W + cap] = real;
+      positions[b] = [Math.max(cache.seen[b] + real - 1, 0)];
+      cache.seen[b] += real;
+    }
+    const { cos, sin } = ropeFeeds(this.config, positions);
     const session = await this.sessions.get(`decode:${this.keySuffix()}:B${B}:S${cap}`, () => {
       const g = new Graph(`decoder_decode_B${B}_S${cap}`);
       const { base, lora } = this.sources(g);
       decodeStepGraph(g, { config: this.config, B, S: cap, lora: this.lora }, base, lora);
       return g;
     });
-    const feeds: Record<string, TypedArray> = { [DECODE_IO.ids]: int64Of(next.map((t) => [t])), [DECODE_IO.cos]: cos, [DECODE_IO.sin]: sin, [DECODE_IO.keyMask]: boolOf(keyMask) };
+    const feeds: Record<string, TypedArray> = { [DECODE_IO.ids]: BigInt64Array.from(next, (t) => BigInt(t)), [DECODE_IO.cos]: cos, [DECODE_IO.sin]: sin, [DECODE_IO.keyMask]: cache.keyMask };
     for (let i = 0; i < numLayers; i++) {
       feeds[kvName('past', i, 'key')] = cache.k[i];
       feeds[kvName('past', i, 'value')] = cache.v[i];
     }
     const out = await this.run(session, feeds);
+    for (let b = 0; b < B; b++) cache.keyMask[b * W + slot] = cache.keyMask[b * W + cap]; // the slot now holds the token
     for (let i = 0; i < numLayers; i++) {
       const k = out[kvName('present', i, 'key')] as Float32Array; // [B, nKv, 1, D]
       const v = out[kvName('present', i, 'value')] as Float32Array;
