@@ -13,6 +13,8 @@ export interface EngineSessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Threads per operator (default: ORT's choice, every core); 1 when several processes share the cores. */
   intraOpThreads?: number;
+  /** ORT's CPU memory arena per session (default on; measured on the quickstart: 2.8 GB peak RSS and 0.58 s/step with it, 0.69 GB and 0.64-0.76 s/step without). */
+  cpuMemArena?: boolean;
 }
 
 export type Feeds = Record<string, EngineArray>;
@@ -33,7 +35,7 @@ export class EngineSession {
   static async compile(graph: Graph, options: EngineSessionOptions = {}): Promise<EngineSession> {
     const t0 = performance.now();
     const bytes = graph.encode();
-    const session = await createSession(bytes, { executionProviders: options.executionProviders, warn: options.warn, name: `engine graph ${graph.name}`, graphOptimizationLevel: options.optimization, intraOpThreads: options.intraOpThreads });
+    const session = await createSession(bytes, { executionProviders: options.executionProviders, warn: options.warn, name: `engine graph ${graph.name}`, graphOptimizationLevel: options.optimization, intraOpThreads: options.intraOpThreads, cpuMemArena: options.cpuMemArena ?? true });
     return new EngineSession(session, graph.name, [...graph.inputs], [...graph.outputs], (performance.now() - t0) / 1000);
   }
 

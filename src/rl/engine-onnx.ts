@@ -250,6 +250,14 @@ export class OnnxEngine implements PolicyEngine {
     return this.decoder.generate({ ...rest, prefix: prefix ? { data: prefix.data, K: prefix.shape[1] } : undefined });
   }
 
+  stats(): Record<string, number> {
+    const decoder = this.decoder.sessions;
+    return {
+      sessions: this.sessions.compiled + decoder.compiled,
+      compileSeconds: Math.round((this.sessions.compileSeconds + decoder.compileSeconds) * 1000) / 1000,
+    };
+  }
+
   checkpoint(): EngineCheckpoint {
     const mode = this.setup.config.policy.mode;
     return {

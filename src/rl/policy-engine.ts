@@ -82,6 +82,8 @@ export interface PolicyEngine {
   /** One optimizer step on the GRPO loss of the batch. */
   update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics>;
   checkpoint(): EngineCheckpoint;
+  /** Engine counters for the run summary (onnx: sessions compiled per shape bucket and the seconds that took). */
+  stats?(): Record<string, number>;
   /** Load a checkpoint's trainable tensors and optimizer state (names and shapes checked). */
   restore(state: EngineCheckpoint): void;
   dispose(): Promise<void>;

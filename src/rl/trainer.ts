@@ -103,6 +103,8 @@ export interface RunSummary {
   tasks: TaskSummary[];
   expertMass?: Record<string, number>;
   routerEntropy?: number;
+  /** Engine counters (onnx: sessions compiled, one per graph kind and shape bucket, and their compile seconds). */
+  engine?: Record<string, number>;
   lastCheckpoint?: string;
 }
 
@@ -480,6 +482,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       expertMass: finalEval?.expertMass,
       routerEntropy: finalEval?.routerEntropy,
       lastCheckpoint,
+      engine: live.stats?.(),
     };
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
     return { summary, interrupted };
