@@ -317,7 +317,7 @@ function checkCompletionSpec(spec: CompletionSpec, prefix?: Value): void {
 }
 
 /** Log-probs of the target tokens and entropies from hidden states h [R, C, H]; +0 at padding. */
-function tokenScores(g: Graph, dec: DecoderStack, h: Value, spec: CompletionSpec): { logp: Value; entropy?: Value } {
+export function tokenScores(g: Graph, dec: DecoderStack, h: Value, spec: Pick<CompletionSpec, 'config' | 'R' | 'C' | 'entropy'>): { logp: Value; entropy?: Value } {
   const { R, C } = spec;
   const H = spec.config.hiddenSize;
   const logits = dec.head(g.reshape(dec.rmsNorm(h, 'model.norm.weight'), [R * C, H])); // [R*C, V]
@@ -330,6 +330,40 @@ function tokenScores(g: Graph, dec: DecoderStack, h: Value, spec: CompletionSpec
   if (!spec.entropy) return { logp };
   const ent = g.reshape(g.neg(g.reduceSum(g.mul(g.exp(ls), ls), [1], false)), [R, C]); // -sum p log p
   return { logp, entropy: g.where(real, ent, zero) };
+}
+
+// ---------------------------------------------------------------- whole sequences (supervised training)
+
+/** Names of the fed inputs of the sequence graph (targets and real mask as in COMPLETION_INPUTS). */
+export const SEQUENCE_INPUTS = { ids: 'dec.seq_ids', keyMask: 'dec.seq_keymask', cos: 'dec.seq_cos', sin: 'dec.seq_sin' } as const;
+
+/**
+ * log p(seq[t] | BOS, seq[<t]) [R, C] of right-padded sequences in one pass over [BOS, seq[0..C-2]]:
+ * the same values as completionScoresGraph with a one-token (BOS) prompt, without its separate prompt
+ * pass (half the nodes of a small graph, where the per-node cost bounds a step).
+ */
+export function sequenceScoresGraph(g: Graph, spec: { config: DecoderConfig; R: number; C: number }, weights: WeightSource): { logp: Value } {
+  const { config: c, R, C } = spec;
+  const dec = new DecoderStack(g, c, weights);
+  const I = SEQUENCE_INPUTS;
+  const x = dec.embed(g.input(I.ids, 'int64', [R, C])); // [R, C, H]
+  const run = dec.stack(x, passContext(g, c, { cos: I.cos, sin: I.sin, keyMask: I.keyMask }, R, C, C, 0));
+  return tokenScores(g, dec, run.last, { config: c, R, C, entropy: false });
+}
+
+/** Feeds of sequenceScoresGraph: [BOS, seq...] inputs, key mask, rotary tables, targets and real mask. */
+export function sequenceFeeds(config: DecoderConfig, C: number, bosId: number, sequences: readonly (readonly number[])[]): Record<string, TypedArray> {
+  checkIds(config, sequences, 'sequences');
+  sequences.forEach((row, r) => {
+    if (row.length > C) throw new Error(`sequenceFeeds: sequence ${r} has ${row.length} tokens, more than the graph's padded width C = ${C}`);
+  });
+  const padded = sequences.map((row) => [...row, ...new Array<number>(C - row.length).fill(0)]);
+  const real = sequences.map((row) => Array.from({ length: C }, (_, t) => (t < row.length ? 1 : 0)));
+  const inputs = padded.map((row) => [bosId, ...row.slice(0, C - 1)]);
+  // Input t (BOS, then seq[t-1]) is real when seq[t] is: its key mask is the target mask.
+  const { cos, sin } = ropeFeeds(config, real.map(positionIdsOf));
+  const I = SEQUENCE_INPUTS;
+  return { [I.ids]: int64Of(inputs), [I.keyMask]: boolOf(real), [I.cos]: cos, [I.sin]: sin, [COMPLETION_INPUTS.targets]: int64Of(padded), [COMPLETION_INPUTS.real]: boolOf(real) };
 }
 
 // ---------------------------------------------------------------- host feeds

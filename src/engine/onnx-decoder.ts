@@ -13,7 +13,7 @@ import type { ExecutionProvider } from '../experts/ort.js';
 import { positionIdsOf } from '../models/decoder-batch.js';
 import { type DecoderConfig, type DecoderWeights, checkWeights, validateDecoderConfig } from '../models/decoder-config.js';
 import type { GenerateOptions, GenerateResult } from '../models/decoder.js';
-import { type FinishReason, sampleToken, stopReason } from '../models/sampling.js';
+import { type FinishReason, checkGenerateRequest, sampleToken, stopReason } from '../models/sampling.js';
 import { PyRandom } from '../../tasks/common/rng.js';
 import {
   type CompletionSpec,
@@ -237,22 +237,8 @@ export class OnnxDecoder {
 
   /** Validate the options (as TfDecoder.generate) and set up the host state. */
   private startState(options: OnnxGenerateOptions): DecodeState {
-    const { promptIds, maxNewTokens, temperature, topP } = options;
-    const rowPrompt = options.rowPrompt ?? promptIds.map((_, p) => p);
-    rowPrompt.forEach((p, b) => {
-      if (!Number.isInteger(p) || p < 0 || p >= promptIds.length) throw new Error(`generate: rowPrompt[${b}] = ${p} is not a prompt index in 0..${promptIds.length - 1}`);
-    });
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer (got ${maxNewTokens})`);
-    if (!(temperature >= 0)) throw new Error(`generate: temperature must be >= 0 (got ${temperature})`);
-    if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1] (got ${topP})`);
-    const stopStrings = options.stopStrings ?? [];
-    if (stopStrings.length > 0 && !options.decode) throw new Error('generate: stopStrings need a decode function');
-    promptIds.forEach((p, b) => {
-      if (p.length === 0 && !options.prefix) throw new Error(`generate: prompt ${b} is empty and there is no prefix to condition on`);
-    });
-    checkIds(this.config, promptIds, 'promptIds');
-    const eosIds = new Set(options.eosId === undefined ? [] : Array.isArray(options.eosId) ? options.eosId : [options.eosId]);
-    const padId = options.padId ?? (eosIds.size > 0 ? [...eosIds][0] : 0);
+    const { rowPrompt, eosIds, padId, stopStrings } = checkGenerateRequest({ ...options, hasPrefix: options.prefix !== undefined });
+    checkIds(this.config, options.promptIds, 'promptIds');
     const rng = new PyRandom(options.seed);
     const B = rowPrompt.length;
     return { B, rowPrompt, mask: [], padId, eosIds, stopStrings, tokens: rowPrompt.map(() => []), finish: new Array(B).fill(undefined), uniform: () => rng.random() };

@@ -13,7 +13,7 @@ import type { DecoderConfig, DecoderWeights } from '../models/decoder-config.js'
 import type { RouterConfig } from '../router/config.js';
 import type { GrpoHyper } from '../rl/grpo.js';
 import { gradients } from './autodiff.js';
-import { type CompletionSpec, type LoraSpec, type WeightSource, COMPLETION_INPUTS, completionScoresGraph } from './decoder-graph.js';
+import { type CompletionSpec, type LoraSpec, type WeightSource, COMPLETION_INPUTS, completionScoresGraph, sequenceScoresGraph } from './decoder-graph.js';
 import { Graph, type Value } from './graph.js';
 import { grpoLossGraph, sftLossGraph } from './losses.js';
 import { type ExpertStateKind, routerGraph, routerParamInputs } from './router-graph.js';
@@ -138,14 +138,20 @@ export function grpoGraph(layout: PolicyLayout, sizes: StepSizes, options: GrpoG
 }
 
 /**
- * Supervised step of a decoder on whole sequences: R rows of [BOS] + sequence (C tokens), token
- * weights fed as `sft.weights` [R, C]; every base weight trainable.
+ * Supervised step of a decoder on whole sequences: R rows of [BOS] + sequence (C tokens, one pass),
+ * token weights fed as `sft.weights` [R, C]; every base weight trainable.
  */
 export function sftGraph(decoder: DecoderConfig, sizes: { R: number; C: number }): Graph {
-  const full: StepSizes = { P: sizes.R, Tp: 1, R: sizes.R, C: sizes.C };
-  const b = buildScores(`sft_${sizeKey(full)}`, { decoder, train: { router: false, policy: 'full' }, frozenAs: 'inputs' }, full, false);
-  const loss = sftLossGraph(b.g, b.logp, b.g.floatInput(LOSS_INPUTS.sftWeights, [sizes.R, sizes.C]));
-  return withGradients(b, loss, {});
+  const g = new Graph(`sft_R${sizes.R}_C${sizes.C}`);
+  const trainable = new Map<string, Value>();
+  const base: WeightSource = (w, shape) => {
+    const v = g.floatInput(w, shape);
+    trainable.set(policyCheckpointName(w), v);
+    return v;
+  };
+  const { logp } = sequenceScoresGraph(g, { config: decoder, R: sizes.R, C: sizes.C }, base);
+  const loss = sftLossGraph(g, logp, g.floatInput(LOSS_INPUTS.sftWeights, [sizes.R, sizes.C]));
+  return withGradients({ g, logp, trainable }, loss, {});
 }
 
 function withGradients(b: Built, loss: Value, extra: Record<string, Value>): Graph {

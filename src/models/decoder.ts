@@ -8,7 +8,7 @@ import { type DecoderConfig, type DecoderWeights, checkWeights, expectedWeightSh
 import { type PaddedRows, RopeTable, attentionBias, padLeft, padRight, positionIdsOf } from './decoder-batch.js';
 import { Linear } from './linear.js';
 import { matMul } from './matmul.js';
-import { type FinishReason, sampleToken, stopReason } from './sampling.js';
+import { type FinishReason, checkGenerateRequest, sampleToken, stopReason } from './sampling.js';
 import * as tf from './tf.js';
 import { PyRandom } from '../../tasks/common/rng.js';
 import { mulberry32 } from './lora-init.js';
@@ -478,23 +478,10 @@ export class TfDecoder {
    */
   async generate(options: GenerateOptions): Promise<GenerateResult> {
     this.assertAlive();
-    const { promptIds, maxNewTokens, temperature, topP } = options;
-    const rowPrompt = options.rowPrompt ?? promptIds.map((_, p) => p);
+    const { promptIds, maxNewTokens } = options;
+    const { rowPrompt, eosIds, padId, stopStrings } = checkGenerateRequest({ ...options, hasPrefix: options.prefixEmbeds !== undefined });
     const B = rowPrompt.length;
-    rowPrompt.forEach((p, b) => {
-      if (!Number.isInteger(p) || p < 0 || p >= promptIds.length) throw new Error(`generate: rowPrompt[${b}] = ${p} is not a prompt index in 0..${promptIds.length - 1}`);
-    });
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer (got ${maxNewTokens})`);
-    if (!(temperature >= 0)) throw new Error(`generate: temperature must be >= 0 (got ${temperature})`);
-    if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1] (got ${topP})`);
-    const stopStrings = options.stopStrings ?? [];
-    if (stopStrings.length > 0 && !options.decode) throw new Error('generate: stopStrings need a decode function');
-    promptIds.forEach((p, b) => {
-      if (p.length === 0 && !options.prefixEmbeds) throw new Error(`generate: prompt ${b} is empty and there is no prefix to condition on`);
-    });
     this.checkIds(promptIds, 'promptIds');
-    const eosIds = new Set(options.eosId === undefined ? [] : Array.isArray(options.eosId) ? options.eosId : [options.eosId]);
-    const padId = options.padId ?? (eosIds.size > 0 ? [...eosIds][0] : 0);
     const tokens: number[][] = rowPrompt.map(() => []);
     const finish: (FinishReason | undefined)[] = new Array(B).fill(undefined);
     if (B === 0 || maxNewTokens === 0) return { tokens, finishReason: finish.map(() => 'length') };

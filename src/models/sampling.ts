@@ -78,3 +78,38 @@ export function stopReason(generated: readonly number[], eosIds: ReadonlySet<num
   }
   return undefined;
 }
+
+/** What both decoders' generate() check before decoding, and the ids they derive from the options. */
+export interface GenerationRequestCheck {
+  promptIds: readonly (readonly number[])[];
+  rowPrompt?: readonly number[];
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  stopStrings?: string[];
+  decode?: (ids: number[]) => string;
+  eosId?: number | number[];
+  padId?: number;
+  /** Whether a prefix (context tokens) is given: an empty prompt is allowed then. */
+  hasPrefix: boolean;
+}
+
+/** Validate generate() options (errors name the option); returns rowPrompt, EOS ids, pad id and stop strings. */
+export function checkGenerateRequest(o: GenerationRequestCheck): { rowPrompt: readonly number[]; eosIds: Set<number>; padId: number; stopStrings: string[] } {
+  const { promptIds, maxNewTokens, temperature, topP } = o;
+  const rowPrompt = o.rowPrompt ?? promptIds.map((_, p) => p);
+  rowPrompt.forEach((p, b) => {
+    if (!Number.isInteger(p) || p < 0 || p >= promptIds.length) throw new Error(`generate: rowPrompt[${b}] = ${p} is not a prompt index in 0..${promptIds.length - 1}`);
+  });
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer (got ${maxNewTokens})`);
+  if (!(temperature >= 0)) throw new Error(`generate: temperature must be >= 0 (got ${temperature})`);
+  if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1] (got ${topP})`);
+  const stopStrings = o.stopStrings ?? [];
+  if (stopStrings.length > 0 && !o.decode) throw new Error('generate: stopStrings need a decode function');
+  promptIds.forEach((p, b) => {
+    if (p.length === 0 && !o.hasPrefix) throw new Error(`generate: prompt ${b} is empty and there is no prefix to condition on`);
+  });
+  const eosIds = new Set(o.eosId === undefined ? [] : Array.isArray(o.eosId) ? o.eosId : [o.eosId]);
+  const padId = o.padId ?? (eosIds.size > 0 ? [...eosIds][0] : 0);
+  return { rowPrompt, eosIds, padId, stopStrings };
+}

@@ -6,7 +6,7 @@
 // session per width.
 
 import { FloatAdam } from '../engine/adam.js';
-import { bucketLength, completionFeeds } from '../engine/decoder-graph.js';
+import { bucketLength, sequenceFeeds } from '../engine/decoder-graph.js';
 import { LOSS_INPUTS, STEP_OUTPUTS, gradName, policyCheckpointName, sftGraph } from '../engine/policy-graphs.js';
 import { type EngineSessionOptions, type Feeds, SessionCache } from '../engine/session.js';
 import type { DecoderConfig, DecoderWeights } from '../models/decoder-config.js';
@@ -58,7 +58,7 @@ export async function trainSftOnnx(config: DecoderConfig, weights: DecoderWeight
       const R = batch.length;
       const C = bucketLength(Math.max(...sequences.map((s) => s.length)), SFT_BUCKET);
       const graph = await sessions.get(`sft:R${R}:C${C}`, () => sftGraph(config, { R, C }));
-      const data = completionFeeds({ config, P: R, Tp: 1, K: 0, R, C, entropy: false }, { promptIds: batch.map(() => [options.bosId]), completionIds: sequences, rowPrompt: batch.map((_, r) => r) });
+      const data = sequenceFeeds(config, C, options.bosId, sequences);
       const feeds: Feeds = { ...data, [LOSS_INPUTS.sftWeights]: sftWeights(batch, C, options.promptLossWeight) };
       for (const [name, t] of weights) feeds[name] = t.data;
       const out = await graph.run(feeds);
