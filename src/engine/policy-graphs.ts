@@ -163,12 +163,6 @@ function withGradients(b: Built, loss: Value, extra: Record<string, Value>): Gra
   return b.g;
 }
 
-/** The trainable tensors of a layout by checkpoint name, with the graph input each is fed to. */
-export function trainableInputs(layout: PolicyLayout, sizes: StepSizes): Map<string, string> {
-  const b = buildScores('inputs_probe', layout, sizes, false);
-  return new Map([...b.trainable].map(([n, v]) => [n, v.name]));
-}
-
 export function sizeKey(s: StepSizes): string {
   return `P${s.P}_T${s.Tp}_R${s.R}_C${s.C}`;
 }

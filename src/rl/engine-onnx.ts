@@ -140,11 +140,11 @@ export class OnnxEngine implements PolicyEngine {
   }
 
   /** Decoder + router feeds of a batch (tensors by graph input name). */
-  private batchFeeds(layout: PolicyLayout, sizes: StepSizes, rows: ScoreRows): Record<string, TypedArray> {
+  private batchFeeds(layout: PolicyLayout, sizes: StepSizes, rows: ScoreRows, host: RouterStateBatch[] | undefined): Record<string, TypedArray> {
     const spec: CompletionSpec = { config: layout.decoder, P: sizes.P, Tp: sizes.Tp, K: layout.router ? layout.router.config.numLatents : 0, R: sizes.R, C: sizes.C, lora: layout.lora, entropy: false };
     const rowPrompt = rows.rowPrompt ?? rows.completionIds.map((_, r) => r);
     const feeds: Record<string, TypedArray> = completionFeeds(spec, { promptIds: rows.promptIds, completionIds: rows.completionIds, rowPrompt });
-    if (layout.router) Object.assign(feeds, routerFeeds(layout.router.config, hostStates(rows.expertStates!)));
+    if (layout.router && host) Object.assign(feeds, routerFeeds(layout.router.config, host));
     return feeds;
   }
 
@@ -162,8 +162,11 @@ export class OnnxEngine implements PolicyEngine {
     return session.run(feeds);
   }
 
-  private kinds(rows: ScoreRows) {
-    return this.setup.router && rows.expertStates ? routerStateKinds(this.setup.router, hostStates(rows.expertStates)).kinds : undefined;
+  /** The batch's expert states as host arrays (read once per call) and their layout for the router graph. */
+  private hostBatch(rows: ScoreRows): { host?: RouterStateBatch[]; kinds?: ReturnType<typeof routerStateKinds>['kinds'] } {
+    if (!this.setup.router || !rows.expertStates) return {};
+    const host = hostStates(rows.expertStates);
+    return { host, kinds: routerStateKinds(this.setup.router, host).kinds };
   }
 
   // ---------------------------------------------------------------- PolicyEngine
@@ -171,12 +174,12 @@ export class OnnxEngine implements PolicyEngine {
   private async logProbs(rows: ScoreRows, which: 'policy' | 'reference'): Promise<number[][]> {
     const width = Math.max(0, ...rows.completionIds.map((c) => c.length));
     if (rows.completionIds.length === 0 || width === 0) return rows.completionIds.map(() => new Array<number>(width).fill(0));
-    const kinds = this.kinds(rows);
+    const { host, kinds } = this.hostBatch(rows);
     const layout = this.layout(which, kinds);
     const sizes = this.sizes(rows);
     const key = `scores:${which}:${sizeKey(sizes)}:${kindsKey(kinds)}`;
     const session = await this.sessions.get(key, () => scoresGraph(layout, sizes));
-    const out = (await this.run(session, this.batchFeeds(layout, sizes, rows), which))[STEP_OUTPUTS.logp] as Float32Array; // [R, C]
+    const out = (await this.run(session, this.batchFeeds(layout, sizes, rows, host), which))[STEP_OUTPUTS.logp] as Float32Array; // [R, C]
     return rows.completionIds.map((_, r) => Array.from(out.subarray(r * sizes.C, r * sizes.C + width)));
   }
 
@@ -186,14 +189,14 @@ export class OnnxEngine implements PolicyEngine {
 
   async gradients(batch: UpdateBatch, hyper: GrpoHyper): Promise<EngineGradients> {
     const t0 = performance.now();
-    const kinds = this.kinds(batch);
+    const { host, kinds } = this.hostBatch(batch);
     const layout = this.layout('policy', kinds);
     const sizes = this.sizes(batch);
     const givenOld = batch.oldLogp !== undefined;
     const givenRef = batch.refLogp !== undefined;
     const key = `grpo:${sizeKey(sizes)}:${kindsKey(kinds)}:old${Number(givenOld)}:ref${Number(givenRef)}:${hyperKey(hyper)}`;
     const session = await this.sessions.get(key, () => grpoGraph(layout, sizes, { hyper, givenOld, givenRef }));
-    const feeds = this.batchFeeds(layout, sizes, batch);
+    const feeds = this.batchFeeds(layout, sizes, batch, host);
     feeds[LOSS_INPUTS.advantages] = Float32Array.from(batch.advantages);
     if (batch.oldLogp) feeds[LOSS_INPUTS.oldLogp] = padRows(batch.oldLogp, sizes.C);
     if (batch.refLogp) feeds[LOSS_INPUTS.refLogp] = padRows(batch.refLogp, sizes.C);
