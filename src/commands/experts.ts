@@ -44,6 +44,7 @@ export async function runExpertsBuild(file: string, opts: BuildCommandOptions, c
       force: opts.force,
       jobs: opts.jobs ?? availableParallelism(),
       events: {
+        warn: (m) => ctx.logger.warn(m),
         onModelStart: (m, k, n) => {
           lastLogged.set(m.name, 0);
           ctx.logger.info({ model: m.name, role: m.role, index: k + 1, of: n }, `building ${m.name} (${k + 1}/${n})`);

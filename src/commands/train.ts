@@ -59,6 +59,7 @@ export async function runTrain(file: string | undefined, opts: TrainCommandOptio
           log.warn(m);
         },
         world: {
+          warn: (m) => log.warn(m),
           onModelStart: (m, k, n) => log.info({ model: m.name }, `world: building ${m.name} (${k + 1}/${n}) if missing`),
           onModelDone: (card, skipped) => log.info({ model: card.name, skipped }, skipped ? `world: ${card.name} up to date` : `world: built ${card.name} in ${card.training.seconds.toFixed(0)} s`),
         },

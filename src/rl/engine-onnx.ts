@@ -35,9 +35,9 @@ export interface OnnxEngineOptions extends EngineSetup {
 const BUCKET = 8;
 
 /** `[cuda, cpu]` without an installed CUDA provider becomes `[cpu]`, with one warning. */
-export function resolveProviders(requested: readonly ExecutionProvider[], warn?: (m: string) => void): ExecutionProvider[] {
+export function resolveProviders(requested: readonly ExecutionProvider[], warn?: (m: string) => void, key = 'train.providers'): ExecutionProvider[] {
   if (!requested.includes('cuda') || cudaProviderInstalled()) return [...requested];
-  warn?.(`train.providers asks for cuda but ${CUDA_INSTALL_HINT}; the onnx engine runs on the CPU`);
+  warn?.(`${key} asks for cuda but ${CUDA_INSTALL_HINT}; the onnx engine runs on the CPU`);
   const rest = requested.filter((p) => p !== 'cuda');
   return rest.length > 0 ? rest : ['cpu'];
 }

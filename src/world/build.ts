@@ -27,6 +27,7 @@ import { formatPrompt, referenceAnswer, type PromptFormat } from './format.js';
 import { formatTarget } from './targets.js';
 import type { SftCheckpoint, SftExample, SftHooks, SftOptions } from './sft.js';
 import { trainWorldModel } from './train-model.js';
+import { resolveProviders } from '../rl/engine-onnx.js';
 
 export type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
 
@@ -73,6 +74,8 @@ export interface BuildEvents {
   onStep?: (model: WorldModel, step: number, steps: number, loss: number) => void;
   onModelDone?: (card: ModelCard, skipped: boolean) => void;
   onResume?: (model: WorldModel, step: number) => void;
+  /** Warnings about the build as a whole (a requested CUDA provider that is missing). */
+  warn?: (message: string) => void;
 }
 
 export interface BuildOptions {
@@ -340,6 +343,7 @@ export async function buildWorld(config: MusketeersConfig, options: BuildOptions
   const selected = world.models.filter((m) => !options.only || options.only.length === 0 || options.only.includes(m.name));
   const started = performance.now();
   const backend = await selectBackend(world.backend as BackendRequest);
+  if (world.engine === 'onnx') resolveProviders(world.providers, events.warn, 'world.providers');
   const results = new Map<string, BuildSummary['models'][number]>();
   const todo: WorldModel[] = [];
   for (const model of selected) {
