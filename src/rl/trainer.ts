@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { taskRegistry } from '../../tasks/index.js';
-import { CompositeDataset, splitTrainEval } from '../../tasks/composite.js';
+import type { CompositeDataset } from '../../tasks/composite.js';
 import { PyRandom } from '../../tasks/common/rng.js';
 import type { TaskRegistry } from '../../tasks/registry.js';
 import type { TaskEntry } from '../../tasks/types.js';
@@ -29,7 +29,7 @@ import { warmupCosine } from '../models/optim.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { buildWorld, type BuildEvents } from '../world/build.js';
-import { dataComposite } from '../world/data.js';
+import { splitData } from '../world/data.js';
 import { formatPrompt, type PromptFormat } from '../world/format.js';
 import { latestCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import { Conditioner, disposeConditioning } from './conditioning.js';
@@ -249,13 +249,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (config.world) await buildWorld(config, { registry, events: events.world, jobs: availableParallelism() });
 
   // ---- data: the RL training split (epoch-shuffled stream) and held-out items per task
-  const dataset = dataComposite(config, registry);
-  let split;
-  try {
-    split = splitTrainEval(dataset, config.data.trainSize, config.data.evalSize);
-  } catch (error) {
-    throw new DataError(`data: ${(error as Error).message}`);
-  }
+  const { dataset, split } = splitData(config, registry);
   const seed = trainingSeed(config);
   const stream = new PromptStream(dataset, split.train, seed);
   const heldOut = heldOutItems(dataset, split.eval, config.data.tasks.map((t) => t.name), config.train.evalItemsPerTask);

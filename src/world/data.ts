@@ -7,6 +7,7 @@ import { CompositeDataset, questionKey, resolveCompositeSpecs, splitTrainEval } 
 import type { TaskRegistry } from '../../tasks/registry.js';
 import type { TaskEntry } from '../../tasks/types.js';
 import type { MusketeersConfig } from '../config.js';
+import { DataError } from '../errors.js';
 
 type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
 
@@ -14,6 +15,16 @@ type WorldModel = NonNullable<MusketeersConfig['world']>['models'][number];
 export function dataComposite(config: MusketeersConfig, registry: TaskRegistry): CompositeDataset {
   const specs = resolveCompositeSpecs(registry, config.data.tasks, config.seed, config.data.trainSize);
   return new CompositeDataset(registry, specs, config.seed, config.data.trainSize);
+}
+
+/** The config's data mixture and its train/eval split; a split the sizes cannot make is a DataError. */
+export function splitData(config: MusketeersConfig, registry: TaskRegistry): { dataset: CompositeDataset; split: { train: number[]; eval: number[] } } {
+  const dataset = dataComposite(config, registry);
+  try {
+    return { dataset, split: splitTrainEval(dataset, config.data.trainSize, config.data.evalSize) };
+  } catch (error) {
+    throw new DataError(`data: ${(error as Error).message}`);
+  }
 }
 
 export interface HeldOut {

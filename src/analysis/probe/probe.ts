@@ -9,17 +9,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { splitTrainEval } from '../../../tasks/composite.js';
 import type { TaskRegistry } from '../../../tasks/registry.js';
 import type { TaskEntry } from '../../../tasks/types.js';
 import type { MusketeersConfig } from '../../config.js';
-import { DataError } from '../../errors.js';
 import type { Pooling } from '../../experts/pooling.js';
 import { selectBackend, type BackendRequest } from '../../models/backend.js';
 import { loadPolicyFiles, loadPolicyTokenizer } from '../../rl/setup.js';
 import { heldOutItems } from '../../rl/trainer.js';
 import { runPaths } from '../../rl/run-dir.js';
-import { dataComposite } from '../../world/data.js';
+import { splitData } from '../../world/data.js';
 import { referenceAnswer } from '../../world/format.js';
 import { evaluatePolicy, type ResolvedCheckpoint } from '../evaluate.js';
 import { classSet, encodeLabels, labelOf, majorityRate, type ProbeTarget } from './classes.js';
@@ -128,13 +126,7 @@ interface ProbeData {
 
 /** Training-split and held-out items per task, in split order, flattened into one list of entries. */
 export function probeItems(config: MusketeersConfig, registry: TaskRegistry, tasks: readonly string[], trainPerTask: number, heldOutPerTask: number): ProbeData {
-  const dataset = dataComposite(config, registry);
-  let split;
-  try {
-    split = splitTrainEval(dataset, config.data.trainSize, config.data.evalSize);
-  } catch (error) {
-    throw new DataError(`data: ${(error as Error).message}`);
-  }
+  const { dataset, split } = splitData(config, registry);
   const train = heldOutItems(dataset, split.train, tasks, trainPerTask);
   const heldOut = heldOutItems(dataset, split.eval, tasks, heldOutPerTask);
   const entries: TaskEntry[] = [];
