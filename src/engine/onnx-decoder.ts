@@ -13,7 +13,7 @@ import type { ExecutionProvider } from '../experts/ort.js';
 import { positionIdsOf } from '../models/decoder-batch.js';
 import { type DecoderConfig, type DecoderWeights, checkWeights, validateDecoderConfig } from '../models/decoder-config.js';
 import type { GenerateOptions, GenerateResult } from '../models/decoder.js';
-import { type FinishReason, checkGenerateRequest, sampleToken, stopReason } from '../models/sampling.js';
+import { type SamplingRows, checkGenerateRequest, sampleRows } from '../models/sampling.js';
 import { PyRandom } from '../../tasks/common/rng.js';
 import {
   type CompletionSpec,
@@ -70,17 +70,11 @@ export interface OnnxCompletionBatch {
 }
 
 /** Host state of one generate() call. */
-interface DecodeState {
+interface DecodeState extends SamplingRows {
   B: number;
   rowPrompt: readonly number[];
   /** [B][slots used so far]: prompt keys, then one column per step (0 for finished rows). */
   mask: number[][];
-  padId: number;
-  eosIds: Set<number>;
-  stopStrings: string[];
-  tokens: number[][];
-  finish: (FinishReason | undefined)[];
-  uniform: () => number;
 }
 
 /** Per-layer KV buffers [B, nKv, capacity, D]. */
@@ -228,7 +222,7 @@ export class OnnxDecoder {
     let logits: Float32Array = new Float32Array(state.B * V);
     state.rowPrompt.forEach((p, b) => logits.set(pre.logits.subarray(p * V, (p + 1) * V), b * V));
     for (let step = 0; step < options.maxNewTokens; step++) {
-      this.sampleStep(logits, options, state);
+      sampleRows(state, logits, this.config.vocabSize, { temperature: options.temperature, topP: options.topP }, options.decode);
       if (state.finish.every((f) => f !== undefined) || step === options.maxNewTokens - 1) break;
       logits = await this.decodeStep(state, cache);
     }
@@ -242,16 +236,6 @@ export class OnnxDecoder {
     const rng = new PyRandom(options.seed);
     const B = rowPrompt.length;
     return { B, rowPrompt, mask: [], padId, eosIds, stopStrings, tokens: rowPrompt.map(() => []), finish: new Array(B).fill(undefined), uniform: () => rng.random() };
-  }
-
-  /** Sample one token for each unfinished row from logits [B, V] (row order: the PyRandom draw order). */
-  private sampleStep(logits: Float32Array, options: OnnxGenerateOptions, state: DecodeState): void {
-    const V = this.config.vocabSize;
-    for (let b = 0; b < state.B; b++) {
-      if (state.finish[b]) continue;
-      state.tokens[b].push(sampleToken(logits.subarray(b * V, (b + 1) * V), { temperature: options.temperature, topP: options.topP }, state.uniform));
-      state.finish[b] = stopReason(state.tokens[b], state.eosIds, state.stopStrings, options.decode);
-    }
   }
 
   /** Run the prefill graph: logits [P, V], per-layer present keys/values [P, nKv, S, D], the prompt key mask [P][S]. */

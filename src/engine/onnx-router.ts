@@ -9,7 +9,7 @@ import { type FloatType, Graph, sizeOf } from './graph.js';
 import { type EngineSessionOptions, type Feeds, SessionCache } from './session.js';
 import { type ExpertStateKind, routerGraph, routerMaskName, routerParamInputs, routerParamName, routerStateName } from './router-graph.js';
 import { type RouterConfig, routingEntropy, validateRouterConfig } from '../router/config.js';
-import { type RouterWeight, initRouterWeights } from '../router/init.js';
+import { type RouterWeight, checkRouterCheckpoint, initRouterWeights } from '../router/init.js';
 
 /** One expert's states for a batch: pooled [B, d_e], or tokens [B, S, d_e] with an optional mask [B, S] (default: all visible). */
 export interface RouterStateBatch {
@@ -117,13 +117,7 @@ export class OnnxRouter {
 
   /** Replace every parameter (copied); the same checks and messages as PerceiverRouter.setWeights. */
   setWeights(weights: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
-    for (const [name, v] of this.weights) {
-      const w = weights.get(name);
-      if (!w) throw new Error(`router checkpoint lacks ${name}`);
-      if (w.shape.join(',') !== v.shape.join(',')) throw new Error(`router parameter ${name} has shape [${w.shape}] in the checkpoint, expected [${v.shape}]`);
-      if (w.data.length !== sizeOf(v.shape)) throw new Error(`router parameter ${name} holds ${w.data.length} values in the checkpoint, expected ${sizeOf(v.shape)} for [${v.shape}]`);
-    }
-    for (const name of weights.keys()) if (!this.weights.has(name)) throw new Error(`router checkpoint has unknown parameter ${name}`);
+    checkRouterCheckpoint(new Map([...this.weights].map(([n, w]) => [n, w.shape])), weights);
     for (const [name, v] of this.weights) v.data = Float32Array.from(weights.get(name)!.data);
   }
 

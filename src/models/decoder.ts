@@ -8,7 +8,7 @@ import { type DecoderConfig, type DecoderWeights, checkWeights, expectedWeightSh
 import { type PaddedRows, RopeTable, attentionBias, padLeft, padRight, positionIdsOf } from './decoder-batch.js';
 import { Linear } from './linear.js';
 import { matMul } from './matmul.js';
-import { type FinishReason, checkGenerateRequest, sampleToken, stopReason } from './sampling.js';
+import { type FinishReason, type SamplingRows, checkGenerateRequest, sampleRows } from './sampling.js';
 import * as tf from './tf.js';
 import { PyRandom } from '../../tasks/common/rng.js';
 import { mulberry32 } from './lora-init.js';
@@ -135,7 +135,7 @@ interface StepContext {
 }
 
 /** Host-side state of one generate() call. */
-interface DecodeState {
+interface DecodeState extends SamplingRows {
   /** Left-padded distinct prompts [prompts][P]. */
   promptIds: number[][];
   /** [prompts][K + P]: the prefix's ones, then each distinct prompt's mask. */
@@ -144,12 +144,6 @@ interface DecodeState {
   rowPrompt: readonly number[];
   /** [batch][K + P + generated so far]; grows by one column per step (0 for finished rows). */
   mask: number[][];
-  padId: number;
-  eosIds: Set<number>;
-  stopStrings: string[];
-  tokens: number[][];
-  finish: (FinishReason | undefined)[];
-  uniform: () => number;
 }
 
 let instanceCounter = 0;
@@ -529,7 +523,7 @@ export class TfDecoder {
 
   /** The decoding loop of generate(): prefill, then one token per step for every row. */
   private async decode(options: GenerateOptions, state: DecodeState): Promise<GenerateResult> {
-    const { mask, padId, eosIds, stopStrings, tokens, finish, uniform } = state;
+    const { mask, padId, tokens, finish } = state;
     const { maxNewTokens, temperature, topP } = options;
     const B = mask.length;
     const V = this.config.vocabSize;
@@ -553,11 +547,7 @@ export class TfDecoder {
     try {
       for (let step = 0; step < maxNewTokens; step++) {
         const rows = (await logits.data()) as Float32Array; // [B*V]
-        for (let b = 0; b < B; b++) {
-          if (finish[b]) continue;
-          tokens[b].push(sampleToken(rows.subarray(b * V, (b + 1) * V), { temperature, topP }, uniform));
-          finish[b] = stopReason(tokens[b], eosIds, stopStrings, options.decode);
-        }
+        sampleRows(state, rows, V, { temperature, topP }, options.decode);
         if (finish.every((f) => f !== undefined) || step === maxNewTokens - 1) break;
         const next = tokens.map((t, b) => [finish[b] ? padId : t[t.length - 1]]);
         mask.forEach((row, b) => row.push(finish[b] ? 0 : 1));

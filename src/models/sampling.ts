@@ -113,3 +113,25 @@ export function checkGenerateRequest(o: GenerationRequestCheck): { rowPrompt: re
   const padId = o.padId ?? (eosIds.size > 0 ? [...eosIds][0] : 0);
   return { rowPrompt, eosIds, padId, stopStrings };
 }
+
+/** The per-row state of a generate() call that sampling reads and writes (both decoders keep it). */
+export interface SamplingRows {
+  eosIds: Set<number>;
+  padId: number;
+  stopStrings: string[];
+  /** Generated ids per row so far. */
+  tokens: number[][];
+  /** Why each row stopped (undefined while it runs). */
+  finish: (FinishReason | undefined)[];
+  /** The seeded generator: one draw per sampled token, in row order. */
+  uniform: () => number;
+}
+
+/** One decoding step on the host: sample a token for every unfinished row from logits [B, V] and check its stop. */
+export function sampleRows(rows: SamplingRows, logits: Float32Array, vocab: number, options: SamplingOptions, decode?: (ids: number[]) => string): void {
+  for (let b = 0; b < rows.tokens.length; b++) {
+    if (rows.finish[b]) continue;
+    rows.tokens[b].push(sampleToken(logits.subarray(b * vocab, (b + 1) * vocab), options, rows.uniform));
+    rows.finish[b] = stopReason(rows.tokens[b], rows.eosIds, rows.stopStrings, decode);
+  }
+}

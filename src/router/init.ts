@@ -77,3 +77,18 @@ export function initRouterWeights(config: RouterConfig): Map<string, RouterWeigh
   }
   return out;
 }
+
+/**
+ * Check router checkpoint weights against the parameters a router has (`expected`: name -> shape),
+ * before anything is written: every parameter present with its shape and value count, no unknown ones.
+ */
+export function checkRouterCheckpoint(expected: ReadonlyMap<string, readonly number[]>, weights: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
+  for (const [name, shape] of expected) {
+    const w = weights.get(name);
+    if (!w) throw new Error(`router checkpoint lacks ${name}`);
+    if (w.shape.join(',') !== shape.join(',')) throw new Error(`router parameter ${name} has shape [${w.shape}] in the checkpoint, expected [${shape}]`);
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (w.data.length !== n) throw new Error(`router parameter ${name} holds ${w.data.length} values in the checkpoint, expected ${n} for [${shape}]`);
+  }
+  for (const name of weights.keys()) if (!expected.has(name)) throw new Error(`router checkpoint has unknown parameter ${name}`);
+}

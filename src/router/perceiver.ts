@@ -8,7 +8,7 @@
 import { matMul } from '../models/matmul.js';
 import * as tf from '../models/tf.js';
 import { ROUTER_ATTENTIONS, type RouterAttention, type RouterConfig, type RoutingStats, routingEntropy, validateRouterConfig } from './config.js';
-import { initRouterWeights } from './init.js';
+import { checkRouterCheckpoint, initRouterWeights } from './init.js';
 
 export { ROUTER_ATTENTIONS, type RouterAttention, type RouterConfig, type RoutingStats, validateRouterConfig };
 
@@ -164,13 +164,11 @@ export class PerceiverRouter {
   }
 
   setWeights(weights: Map<string, { shape: number[]; data: Float32Array }>): void {
+    checkRouterCheckpoint(new Map([...this.variables].map(([n, v]) => [n, v.shape])), weights);
     for (const [name, v] of this.variables) {
-      const w = weights.get(name);
-      if (!w) throw new Error(`router checkpoint lacks ${name}`);
-      if (w.shape.join(',') !== v.shape.join(',')) throw new Error(`router parameter ${name} has shape [${w.shape}] in the checkpoint, expected [${v.shape}]`);
+      const w = weights.get(name)!;
       v.assign(tf.tensor(w.data, w.shape));
     }
-    for (const name of weights.keys()) if (!this.variables.has(name)) throw new Error(`router checkpoint has unknown parameter ${name}`);
   }
 
   parameterCount(): number {

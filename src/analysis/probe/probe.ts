@@ -138,15 +138,8 @@ export function probeItems(config: MusketeersConfig, registry: TaskRegistry, tas
   return { tasks: out, entries };
 }
 
-interface FeatureSource {
-  kind: ProbeKind;
-  label: string;
-  expert?: string;
-  layer?: number;
-  pooling?: Pooling;
-  context?: boolean;
-  x: Matrix;
-}
+/** A probe row's identity (as its score reports it) and its features. */
+type FeatureSource = Pick<ProbeScore, 'kind' | 'label' | 'expert' | 'layer' | 'pooling' | 'context'> & { x: Matrix };
 
 /** Every feature source over all probe entries: experts at each layer/pooling, then router and policy. */
 async function collectFeatures(spec: ProbeSpec, entries: TaskEntry[]): Promise<{ sources: FeatureSource[]; experts: string[] }> {
