@@ -15,6 +15,7 @@
 // this engine from its own checkpoint is byte-exact.
 
 import type { NamedTensor } from '../models/decoder-config.js';
+import { adamSettings } from '../models/adam-settings.js';
 import type { AdamOptions, AdamState, StepResult } from '../models/optim.js';
 
 export type { AdamOptions, AdamState, StepResult };
@@ -51,11 +52,7 @@ export class FloatAdam {
    * kept in the state so checkpoints match NamedAdam's layout.
    */
   constructor(params: ReadonlyMap<string, Float32Array>, shapes: ReadonlyMap<string, readonly number[]>, options: AdamOptions = {}) {
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.epsilon = options.epsilon ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
-    this.clipNorm = options.clipNorm ?? 0;
+    ({ beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, clipNorm: this.clipNorm } = adamSettings(options));
     for (const [name, param] of params) {
       const shape = shapes.get(name);
       if (!shape) throw new Error(`no shape for parameter ${name}`);

@@ -4,6 +4,7 @@
 
 import type { NamedTensor } from './decoder-config.js';
 import * as tf from './tf.js';
+import { adamSettings } from './adam-settings.js';
 
 export interface AdamOptions {
   beta1?: number;
@@ -49,11 +50,7 @@ export class NamedAdam {
     private readonly params: ReadonlyMap<string, tf.Variable>,
     options: AdamOptions = {},
   ) {
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.epsilon = options.epsilon ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
-    this.clipNorm = options.clipNorm ?? 0;
+    ({ beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, clipNorm: this.clipNorm } = adamSettings(options));
     for (const [name, p] of params) {
       this.m.set(name, tf.variable(tf.zerosLike(p), false));
       this.v.set(name, tf.variable(tf.zerosLike(p), false));
