@@ -14,6 +14,7 @@ import { resolveCompositeSpecs } from '../tasks/composite.js';
 import { taskRegistry } from '../tasks/index.js';
 import { UnknownTaskError, type TaskRegistry } from '../tasks/registry.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { ORACLE_ENCODINGS } from './experts/oracle.js';
 import { POOLINGS } from './experts/pooling.js';
 import { ROUTER_ATTENTIONS, type RouterAttention } from './router/attention.js';
 import { LORA_TARGETS, decoderConfig, type LoraTarget } from './models/decoder-config.js';
@@ -213,6 +214,20 @@ const onnxExpertSchema = z
   })
   .strict();
 
+const oracleExpertSchema = z
+  .object({
+    name: z.string().min(1).describe('Expert name (as for any expert: `experts.models`, metrics `router/expert_mass/<name>`).'),
+    encoding: z
+      .enum(ORACLE_ENCODINGS)
+      .default('tokens')
+      .describe("What the state holds: `tokens` (easy: one row per answer token in the policy's tokenizer, a fixed random code of the token plus one of its position; read like `tokens` pooling) or `answer` (hard: one random vector per distinct answer string; read like `last` pooling)."),
+    width: z.number().int().positive().default(64).describe('Width of the oracle state.'),
+    noise: z.number().nonnegative().default(0).describe('Gaussian noise added to the state, std relative to its RMS value (so the noise norm is about noise x the state norm); fixed per item. 0 = none.'),
+    corrupt: z.number().min(0).max(1).default(0).describe("Fraction of items whose state encodes another item's answer (same task and split); fixed per item. 0 = none."),
+    seed: z.number().int().optional().describe('Seed of the codes, noise and corruption (default: the top-level seed).'),
+  })
+  .strict();
+
 const expertsSchema = z
   .object({
     models: z
@@ -224,6 +239,12 @@ const expertsSchema = z
       .array(onnxExpertSchema)
       .default([])
       .describe('Real-model experts: ONNX exports (Hugging Face optimum layouts: text-generation, text-generation-with-past, feature-extraction; float32 or float16) with their own tokenizers and chat templates. Default: none.'),
+    oracle: z
+      .array(oracleExpertSchema)
+      .default([])
+      .describe(
+        "DIAGNOSTIC experts that see answers: each item's state is a seeded function of its reference answer (training answers for training items, the evaluation item's own answer at evaluation), to measure whether the router can carry information to the policy at all (README: Oracle experts). `report` refuses runs that read one unless given --allow-oracle. Default: none.",
+      ),
     layer: z.number().int().default(-1).describe('Hidden-state layer read from each expert: 0 = embeddings, -1 = last layer (paper: last; a shallow layer was worse).'),
     pooling: z
       .enum(POOLINGS)
@@ -291,6 +312,22 @@ const routerSchema = z
       .default('learned')
       .describe('Cross-attention weights: `learned` (the method), `uniform` over expert positions (ablation), `top1` (hard routing: only the expert with the most learned mass; the paper\'s hard-routing baseline).'),
     trainable: z.boolean().default(true).describe('Train the router; false keeps it at initialisation while the policy trains (the freeze-router ablation; needs policy.mode lora or full).'),
+    learningRate: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Peak learning rate of the router's parameters, on grpo's schedule (default: grpo.learningRate for every parameter; the paper uses one rate). The policy's LoRA or weights keep grpo.learningRate."),
+    warmup: z
+      .object({
+        steps: z.number().int().nonnegative().default(0).describe('Supervised steps before RL (0 = none, the paper).'),
+        learningRate: z.number().positive().default(0.003).describe('Constant learning rate of the warm-up steps.'),
+        promptsPerStep: z.number().int().positive().optional().describe('Training prompts per warm-up step (default: train.promptsPerStep).'),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        "A DEPARTURE FROM THE PAPER, off by default: a supervised warm-up of the router alone before RL. Each step minimises the frozen policy's NLL of the reference answer (`<answer>...</answer>` + EOS) given the router's context tokens, on training items only; then Adam's state is reset and, with grpo.beta > 0, the warmed-up router becomes the reference's router. The policy does not move, so the no-experts baseline gets nothing from it.",
+      ),
   })
   .strict();
 
@@ -622,9 +659,15 @@ function worldIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
   return issues;
 }
 
-/** Every expert a config can read, by name: the world's experts, then the `experts.onnx` entries. */
+/** Every expert a config can read, by name: the world's experts, then the `experts.onnx` entries, then the oracles. */
 export function availableExpertNames(config: MusketeersConfig): string[] {
-  return [...(config.world?.models ?? []).filter((m) => m.role === 'expert').map((m) => m.name), ...config.experts.onnx.map((e) => e.name)];
+  return [...(config.world?.models ?? []).filter((m) => m.role === 'expert').map((m) => m.name), ...config.experts.onnx.map((e) => e.name), ...config.experts.oracle.map((e) => e.name)];
+}
+
+/** The oracle experts (diagnostics that see answers) the router reads. */
+export function selectedOracleNames(config: MusketeersConfig): string[] {
+  const oracles = new Set(config.experts.oracle.map((o) => o.name));
+  return config.method === 'musketeers' ? selectedExpertNames(config).filter((n) => oracles.has(n)) : [];
 }
 
 /** The experts the router reads: `experts.models`, or every available expert. */
@@ -647,6 +690,10 @@ function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
   if (config.method === 'musketeers' && !config.router.trainable && config.policy.mode === 'frozen') {
     issues.push(at(['router', 'trainable'], 'nothing would train: the router is frozen and policy.mode is frozen; set policy.mode to lora or full', false));
   }
+  if (config.router.warmup.steps > 0 && (config.method !== 'musketeers' || !config.router.trainable)) {
+    const why = config.method !== 'musketeers' ? `method ${config.method} has no router` : 'router.trainable is false';
+    issues.push(at(['router', 'warmup', 'steps'], `the warm-up trains the router, but ${why}; set router.warmup.steps to 0 for this run`, config.router.warmup.steps));
+  }
   if (config.method === 'musketeers' && config.experts.perturb === 'shuffle' && config.train.promptsPerStep < 2) {
     issues.push(at(['experts', 'perturb'], 'shuffle swaps states between the prompts of a step; set train.promptsPerStep to 2 or more', 'shuffle'));
   }
@@ -666,13 +713,19 @@ function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
     const k = config.experts.onnx.findIndex((x) => x.name === e.name);
     if (k !== i) issues.push(at(['experts', 'onnx', i, 'name'], `expert name '${e.name}' is used twice (also experts.onnx.${k}); rename one`, e.name));
   });
+  const taken = new Map<string, string>([...role.keys()].map((n) => [n, 'a world model']));
+  config.experts.onnx.forEach((e, i) => taken.set(e.name, `experts.onnx.${i}`));
+  config.experts.oracle.forEach((e, i) => {
+    if (taken.has(e.name)) issues.push(at(['experts', 'oracle', i, 'name'], `expert name '${e.name}' is already used (${taken.get(e.name)}); give the oracle another name`, e.name));
+    taken.set(e.name, `experts.oracle.${i}`);
+  });
   const available = availableExpertNames(config);
   const seen = new Set<string>();
   (config.experts.models ?? []).forEach((name, i) => {
     if (seen.has(name)) issues.push(at(['experts', 'models', i], `expert '${name}' is listed twice; remove one`, name));
     seen.add(name);
     if (!available.includes(name)) {
-      const what = role.get(name) === 'policy' ? `'${name}' is the policy, not an expert` : `no world expert or experts.onnx entry is named '${name}'`;
+      const what = role.get(name) === 'policy' ? `'${name}' is the policy, not an expert` : `no world expert, experts.onnx or experts.oracle entry is named '${name}'`;
       issues.push(at(['experts', 'models', i], `${what}; the experts are ${available.join(', ') || '(none)'}`, name));
     }
   });
@@ -695,6 +748,10 @@ function textConcatIssues(config: MusketeersConfig, at: (path: (string | number)
   if (config.experts.perturb !== 'none') issues.push(at(['experts', 'perturb'], `experts.perturb ablates the hidden states the router reads, but ${why}; remove the setting or use method musketeers`, config.experts.perturb));
   // Text generation runs the project's own exports (input_ids, attention_mask -> logits, no past inputs
   // or chat templates); optimum exports read through experts.onnx are not supported for it yet.
+  const oracles = selectedExpertNames(config).filter((n) => config.experts.oracle.some((o) => o.name === n));
+  if (oracles.length > 0) {
+    issues.push(at(['experts', 'models'], `oracle experts (${oracles.join(', ')}) hold a vector, not text, so method text-concat cannot read them; select model experts in experts.models or use method musketeers`, oracles));
+  }
   const real = new Set(config.experts.onnx.map((e) => e.name));
   const realSelected = selectedExpertNames(config).filter((name) => real.has(name));
   if (realSelected.length > 0) {

@@ -102,17 +102,18 @@ export class FloatAdam {
   }
 
   /**
-   * Apply one update with gradients by parameter name at learning rate `lr`. A non-finite gradient norm
-   * skips the update (and does not advance the step), so a NaN never reaches the weights.
+   * Apply one update with gradients by parameter name at learning rate `lr` (one rate, or a rate per
+   * parameter name). A non-finite gradient norm skips the update (and does not advance the step), so a
+   * NaN never reaches the weights.
    */
-  apply(grads: ReadonlyMap<string, Float32Array>, lr: number): StepResult {
+  apply(grads: ReadonlyMap<string, Float32Array>, lr: number | ((name: string) => number)): StepResult {
     const gradNorm = this.globalNorm(grads);
     if (!Number.isFinite(gradNorm)) return { gradNorm, applied: false };
     const scale = this.clipNorm > 0 && gradNorm > this.clipNorm ? this.clipNorm / gradNorm : 1;
     this.step += 1;
     const c1 = 1 - this.beta1 ** this.step;
     const c2 = 1 - this.beta2 ** this.step;
-    for (const [name, slot] of this.slots) this.updateSlot(slot, grads.get(name)!, scale, lr, c1, c2);
+    for (const [name, slot] of this.slots) this.updateSlot(slot, grads.get(name)!, scale, typeof lr === 'number' ? lr : lr(name), c1, c2);
     return { gradNorm, applied: true };
   }
 

@@ -58,10 +58,11 @@ export class NamedAdam {
   }
 
   /**
-   * Apply one update with gradients by parameter name at learning rate `lr`. A non-finite gradient norm
-   * skips the update (and does not advance the step), so a NaN never reaches the weights.
+   * Apply one update with gradients by parameter name at learning rate `lr` (one rate, or a rate per
+   * parameter name). A non-finite gradient norm skips the update (and does not advance the step), so a
+   * NaN never reaches the weights.
    */
-  apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): StepResult {
+  apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number | ((name: string) => number)): StepResult {
     const names = [...this.params.keys()];
     for (const n of names) if (!grads.has(n)) throw new Error(`no gradient for parameter ${n}`);
     const gradNorm = tf.tidy(() => Math.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads.get(n)!)))).dataSync()[0]));
@@ -80,7 +81,7 @@ export class NamedAdam {
         v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
         let update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), this.epsilon));
         if (this.weightDecay > 0) update = tf.add(update, tf.mul(p, this.weightDecay));
-        p.assign(tf.sub(p, tf.mul(update, lr)));
+        p.assign(tf.sub(p, tf.mul(update, typeof lr === 'number' ? lr : lr(n))));
       }
     });
     return { gradNorm, applied: true };

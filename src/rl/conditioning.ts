@@ -63,7 +63,7 @@ export class Conditioner {
     const promptTexts = entries.map((e) => formatPrompt(this.format, e));
     if (this.texts) return this.conditionOnTexts(entries, promptTexts);
     if (!this.pool || !this.router) return { promptTexts, routing: [], expertSeconds: 0, cached: 0, computed: 0 };
-    const extracted = await this.pool.extract(entries.map((e) => expertPromptParts(this.format, e, this.expertPrompt)));
+    const extracted = await this.pool.extract(entries.map((entry) => ({ entry, prompt: expertPromptParts(this.format, entry, this.expertPrompt) })));
     if (this.perturb !== 'none') {
       const original = extracted.states;
       extracted.states = this.perturb === 'zero' ? original.map((s) => ({ states: tf.zerosLike(s.states), mask: s.mask?.clone() })) : gatherStates(original, entries.map((_, i) => (i + 1) % entries.length));

@@ -22,7 +22,7 @@ import { initRouterWeights } from '../router/init.js';
 import type { EngineSetup } from './engine-tfjs.js';
 import { checkedMoments } from './engine-tfjs.js';
 import type { GrpoHyper } from './grpo.js';
-import type { EngineCheckpoint, EngineGradients, GenerateRequest, PolicyEngine, RoutedBatch, RouterRuntime, ScoreRows, TextGenerator } from './policy-engine.js';
+import { learningRateOf, type EngineCheckpoint, type EngineGradients, type GenerateRequest, type PolicyEngine, type RoutedBatch, type RouterRuntime, type ScoreRows, type StepLearningRate, type TextGenerator } from './policy-engine.js';
 import { trainingSeed } from './setup.js';
 import { gradientGroupNorms } from './diagnostics.js';
 import type { UpdateBatch, UpdateMetrics } from './update.js';
@@ -215,11 +215,11 @@ export class OnnxEngine implements PolicyEngine {
     };
   }
 
-  async update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics> {
+  async update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: StepLearningRate): Promise<UpdateMetrics> {
     const g = await this.gradients(batch, hyper);
     const t1 = performance.now();
     const groups = gradientGroupNorms(g.grads);
-    const step = Number.isFinite(g.loss) ? this.optimizer.apply(g.grads, learningRate) : { gradNorm: NaN, applied: false };
+    const step = Number.isFinite(g.loss) ? this.optimizer.apply(g.grads, (name) => learningRateOf(learningRate, name)) : { gradNorm: NaN, applied: false };
     if (step.applied && this.setup.config.policy.mode === 'lora') this.decoder.setLoraWeights(this.lora);
     return {
       loss: g.loss,
@@ -268,6 +268,10 @@ export class OnnxEngine implements PolicyEngine {
       policy: mode === 'lora' ? copyWeights(this.lora) : mode === 'full' ? copyWeights(this.base) : new Map(),
       optimizer: this.optimizer.getState(),
     };
+  }
+
+  setReferenceRouter(router: ReadonlyMap<string, NamedTensor>): void {
+    if (this.refRouter) assignInPlace(this.refRouter, router, 'reference router');
   }
 
   restore(state: EngineCheckpoint): void {

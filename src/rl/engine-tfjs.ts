@@ -11,7 +11,7 @@ import { NamedAdam } from '../models/optim.js';
 import * as tf from '../models/tf.js';
 import { PerceiverRouter, routingStats, type ExpertStates, type RouterConfig } from '../router/perceiver.js';
 import type { GrpoHyper } from './grpo.js';
-import type { ContextTokens, EngineCheckpoint, EngineGradients, GenerateRequest, PolicyEngine, RoutedBatch, RouterRuntime, ScoreRows, TextGenerator } from './policy-engine.js';
+import { learningRateOf, type ContextTokens, type EngineCheckpoint, type EngineGradients, type GenerateRequest, type PolicyEngine, type RoutedBatch, type RouterRuntime, type ScoreRows, type StepLearningRate, type TextGenerator } from './policy-engine.js';
 import { applyCheckpointWeights, buildPolicy, type PolicyFiles } from './setup.js';
 import { completionLogProbs, grpoGradients, grpoUpdate, type UpdateBatch, type UpdateMetrics } from './update.js';
 
@@ -118,8 +118,12 @@ export class TfjsEngine implements PolicyEngine {
     return { loss: g.loss, kl: g.kl, clipRatioLow: g.clipRatioLow, clipRatioHigh: g.clipRatioHigh, entropy: g.entropy, grads, backwardSeconds: g.backwardSeconds };
   }
 
-  async update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics> {
-    return grpoUpdate(this.policy.decoder, this.tfRouter, this.optimizer, this.params, batch, hyper, learningRate);
+  async update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: StepLearningRate): Promise<UpdateMetrics> {
+    return grpoUpdate(this.policy.decoder, this.tfRouter, this.optimizer, this.params, batch, hyper, (name) => learningRateOf(learningRate, name));
+  }
+
+  setReferenceRouter(router: ReadonlyMap<string, NamedTensor>): void {
+    this.refRouter?.setWeights(new Map(router));
   }
 
   checkpoint(): EngineCheckpoint {

@@ -1,15 +1,21 @@
-// The frozen experts as the router sees them: one ExpertRunner per expert (ONNX Runtime, own tokenizer,
-// chosen layer and pooling, on-disk cache), and the conversion of their pooled states into the tensors
-// the router reads — [B, d_e] for pooled states, or [B, S, d_e] with a mask for `tokens` pooling.
+// The frozen experts as the router sees them: one ExpertRunner per model expert (ONNX Runtime, own
+// tokenizer, chosen layer and pooling, on-disk cache) or one OracleExpert per oracle (a diagnostic whose
+// state is a function of the item's answer, ../experts/oracle.ts), and the conversion of their states
+// into the tensors the router reads — [B, d_e] for pooled states, or [B, S, d_e] with a mask for `tokens`.
 
 import { HiddenStateCache } from '../experts/cache.js';
 import type { ExecutionProvider } from '../experts/ort.js';
 import type { PooledState, Pooling } from '../experts/pooling.js';
+import { OracleExpert, type OracleSettings, type OracleSplits } from '../experts/oracle.js';
 import { ExpertRunner, type ExpertPrompt } from '../experts/runner.js';
+import type { TextTokenizer } from '../models/tokenizer/types.js';
+import type { TaskEntry } from '../../tasks/types.js';
 import * as tf from '../models/tf.js';
 import type { ExpertStates } from '../router/perceiver.js';
 
-export interface ExpertSpec {
+/** A model expert: an ONNX export read through its own tokenizer. */
+export interface ModelExpertSpec {
+  kind?: 'model';
   name: string;
   /** Path of model.onnx. */
   model: string;
@@ -20,6 +26,86 @@ export interface ExpertSpec {
   /** `none`, `auto` or a template path (see ExpertOptions.chatTemplate); default none. */
   chatTemplate?: string;
   systemPrompt?: string;
+}
+
+/** An oracle expert (a diagnostic that sees answers): its settings, the splits it may read, the policy's tokenizer. */
+export interface OracleExpertSpec {
+  kind: 'oracle';
+  name: string;
+  settings: OracleSettings;
+  /** The config's splits, computed when the oracle opens. */
+  splits: () => OracleSplits;
+  tokenizer: () => TextTokenizer;
+}
+
+export type ExpertSpec = ModelExpertSpec | OracleExpertSpec;
+
+/** One item as the experts see it: the task entry (oracles read its answer) and the prompt models read. */
+export interface ExpertItem {
+  entry: TaskEntry;
+  prompt: ExpertPrompt;
+}
+
+/** What the pool needs of an expert, model or oracle. */
+export interface ExpertSource {
+  readonly name: string;
+  readonly width: number;
+  readonly lastStats: { cached: number; computed: number };
+  extract(items: readonly ExpertItem[]): Promise<PooledState[]>;
+  dispose(): Promise<void>;
+}
+
+/** A model expert as a source (reads prompts). */
+class RunnerSource implements ExpertSource {
+  constructor(readonly runner: ExpertRunner) {}
+  get name(): string {
+    return this.runner.options.name;
+  }
+  get width(): number {
+    return this.runner.width;
+  }
+  get lastStats(): { cached: number; computed: number } {
+    return this.runner.lastStats;
+  }
+  extract(items: readonly ExpertItem[]): Promise<PooledState[]> {
+    return this.runner.extract(items.map((i) => i.prompt));
+  }
+  dispose(): Promise<void> {
+    return this.runner.dispose();
+  }
+}
+
+/** An oracle as a source (reads entries' answers). */
+class OracleSource implements ExpertSource {
+  constructor(readonly oracle: OracleExpert) {}
+  get name(): string {
+    return this.oracle.name;
+  }
+  get width(): number {
+    return this.oracle.width;
+  }
+  get lastStats(): { cached: number; computed: number } {
+    return this.oracle.lastStats;
+  }
+  extract(items: readonly ExpertItem[]): Promise<PooledState[]> {
+    return this.oracle.extract(items.map((i) => i.entry));
+  }
+  dispose(): Promise<void> {
+    return this.oracle.dispose();
+  }
+}
+
+/** Open one expert source: an ONNX runner for a model, an oracle over the config's splits. */
+async function openSource(spec: ExpertSpec, options: ExpertPoolOptions, cache: HiddenStateCache | undefined): Promise<ExpertSource> {
+  if (spec.kind === 'oracle') {
+    const tokenizer = spec.settings.encoding === 'tokens' ? spec.tokenizer() : undefined;
+    return new OracleSource(new OracleExpert(spec.settings, spec.splits(), tokenizer));
+  }
+  const runner = await ExpertRunner.open(
+    { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, layer: options.layer, pooling: options.pooling, batchSize: options.batchSize, addBos: spec.addBos, chatTemplate: spec.chatTemplate, systemPrompt: spec.systemPrompt, executionProviders: options.providers },
+    { cache, warn: options.warn },
+  );
+  return new RunnerSource(runner);
 }
 
 export interface ExpertPoolOptions {
@@ -79,40 +165,35 @@ export function gatherStates(states: readonly ExpertStates[], rows: readonly num
 
 export class ExpertPool {
   private constructor(
-    readonly runners: ExpertRunner[],
+    readonly sources: ExpertSource[],
     readonly cache: HiddenStateCache | undefined,
   ) {}
 
   static async open(specs: readonly ExpertSpec[], options: ExpertPoolOptions): Promise<ExpertPool> {
     const cache = options.cacheDir ? new HiddenStateCache(options.cacheDir, (file, reason) => options.warn?.(`hidden-state cache entry ${file} is corrupt (${reason}); recomputing it`)) : undefined;
-    const runners = await openAll(specs, (spec) =>
-      ExpertRunner.open(
-        { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, layer: options.layer, pooling: options.pooling, batchSize: options.batchSize, addBos: spec.addBos, chatTemplate: spec.chatTemplate, systemPrompt: spec.systemPrompt, executionProviders: options.providers },
-        { cache, warn: options.warn },
-      ),
-    );
-    return new ExpertPool(runners, cache);
+    const sources = await openAll(specs, (spec) => openSource(spec, options, cache));
+    return new ExpertPool(sources, cache);
   }
 
   get names(): string[] {
-    return this.runners.map((r) => r.options.name);
+    return this.sources.map((r) => r.name);
   }
 
   get widths(): number[] {
-    return this.runners.map((r) => r.width);
+    return this.sources.map((r) => r.width);
   }
 
-  /** Every expert's states for `prompts` (same order), as router input tensors. */
-  async extract(prompts: readonly ExpertPrompt[]): Promise<ExtractedStates> {
+  /** Every expert's states for `items` (same order), as router input tensors. */
+  async extract(items: readonly ExpertItem[]): Promise<ExtractedStates> {
     const started = performance.now();
     const states: ExpertStates[] = [];
     let cached = 0;
     let computed = 0;
     try {
-      for (const runner of this.runners) {
-        const pooled = await runner.extract(prompts);
-        cached += runner.lastStats.cached;
-        computed += runner.lastStats.computed;
+      for (const source of this.sources) {
+        const pooled = await source.extract(items);
+        cached += source.lastStats.cached;
+        computed += source.lastStats.computed;
         states.push(statesToTensors(pooled));
       }
     } catch (error) {
@@ -123,7 +204,7 @@ export class ExpertPool {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.dispose()));
+    await Promise.all(this.sources.map((r) => r.dispose()));
   }
 }
 

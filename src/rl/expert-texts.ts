@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ExpertGenerator, type GeneratedText } from '../experts/generate.js';
 import type { ExecutionProvider } from '../experts/ort.js';
 import { ExpertTextCache } from '../experts/text-cache.js';
-import { openAll, type ExpertSpec } from './expert-pool.js';
+import { openAll, type ExpertSpec, type ModelExpertSpec } from './expert-pool.js';
 
 export interface ExpertTextPoolOptions {
   providers: ExecutionProvider[];
@@ -38,10 +38,12 @@ export class ExpertTextPool {
 
   static async open(specs: readonly ExpertSpec[], options: ExpertTextPoolOptions): Promise<ExpertTextPool> {
     if (specs.length === 0) throw new Error('method text-concat needs at least one expert');
+    const oracle = specs.find((s) => s.kind === 'oracle');
+    if (oracle) throw new Error(`oracle expert '${oracle.name}' has no text to write; method text-concat reads model experts only`);
     const cache = options.cacheDir
       ? new ExpertTextCache(join(options.cacheDir, 'texts'), (file, reason) => options.warn?.(`expert text cache entry ${file} is corrupt (${reason}); regenerating it`))
       : undefined;
-    const generators = await openAll(specs, (spec) =>
+    const generators = await openAll(specs as readonly ModelExpertSpec[], (spec) =>
       ExpertGenerator.open(
         { name: spec.name, model: spec.model, tokenizer: spec.tokenizer, addBos: spec.addBos, maxNewTokens: options.maxNewTokens, stopStrings: options.stopStrings, batchSize: options.batchSize, executionProviders: options.providers },
         { cache, warn: options.warn },

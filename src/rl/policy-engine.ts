@@ -64,6 +64,14 @@ export interface EngineGradients {
   backwardSeconds: number;
 }
 
+/** Learning rates of one step: one for every trainable tensor, or one for the router's and one for the policy's. */
+export type StepLearningRate = number | { router: number; policy: number };
+
+/** The rate of one trainable tensor (checkpoint names: `router.*` for the router, the rest the policy's). */
+export function learningRateOf(lr: StepLearningRate, name: string): number {
+  return typeof lr === 'number' ? lr : name.startsWith('router.') ? lr.router : lr.policy;
+}
+
 export interface PolicyEngine {
   readonly kind: Engine;
   /** What runs the computation, for run.json and logs (e.g. `tfjs wasm`, `onnx cpu`). */
@@ -80,7 +88,9 @@ export interface PolicyEngine {
   /** The GRPO loss, its diagnostics and every trainable tensor's gradient, without an update. */
   gradients(batch: UpdateBatch, hyper: GrpoHyper): Promise<EngineGradients>;
   /** One optimizer step on the GRPO loss of the batch. */
-  update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: number): Promise<UpdateMetrics>;
+  update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: StepLearningRate): Promise<UpdateMetrics>;
+  /** Make these router weights the reference's router (after a router warm-up; beta > 0). */
+  setReferenceRouter(router: ReadonlyMap<string, NamedTensor>): void;
   checkpoint(): EngineCheckpoint;
   /** Engine counters for the run summary (onnx: sessions compiled per shape bucket and the seconds that took). */
   stats?(): Record<string, number>;

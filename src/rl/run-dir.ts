@@ -55,6 +55,8 @@ export interface RunMeta {
   source?: string;
   /** Each task's specialist expert (src/rl/diagnostics.ts), whose mass is logged as router/specialist_mass/<task>. */
   specialists?: Record<string, { expert: string; accuracy: number; constantAnswerAccuracy: number }>;
+  /** Oracle experts the router reads (a diagnostic that sees answers; `report` refuses such runs unless --allow-oracle). */
+  oracleExperts?: string[];
 }
 
 /** Throws (exit 2) when `dir` already holds a run, saying how to resume it or start elsewhere. */

@@ -21,6 +21,10 @@ import type { PerceiverRouter, RouterConfig } from '../router/perceiver.js';
 import type { TrainCheckpoint } from './checkpoint.js';
 import { modelDir } from '../world/build.js';
 import type { ExpertSpec } from './expert-pool.js';
+import type { OracleSplits } from '../experts/oracle.js';
+import { taskRegistry } from '../../tasks/index.js';
+import type { TaskRegistry } from '../../tasks/registry.js';
+import { splitData } from '../world/data.js';
 import type { ExpertTextPoolOptions } from './expert-texts.js';
 
 export interface PolicyFiles {
@@ -153,10 +157,29 @@ export function buildPolicy(config: MusketeersConfig, files: PolicyFiles, name =
   return { decoder, params: new Map() };
 }
 
-/** The experts the config reads (experts.models, default all: world experts, then experts.onnx), as runner specs. */
+/** The splits an oracle expert may read: every item of the config's training and evaluation splits. */
+export function oracleSplits(config: MusketeersConfig, registry: TaskRegistry = taskRegistry): OracleSplits {
+  const { dataset, split } = splitData(config, registry);
+  return { train: split.train.map((i) => dataset.get(i)), eval: split.eval.map((i) => dataset.get(i)) };
+}
+
+/** The experts the config reads (experts.models, default all: world experts, experts.onnx, experts.oracle), as specs. */
 export function expertSpecs(config: MusketeersConfig): ExpertSpec[] {
   const onnx = new Map(config.experts.onnx.map((e) => [e.name, e]));
-  return selectedExpertNames(config).map((name) => {
+  const oracles = new Map(config.experts.oracle.map((e) => [e.name, e]));
+  let splits: OracleSplits | undefined;
+  return selectedExpertNames(config).map((name): ExpertSpec => {
+    const oracle = oracles.get(name);
+    if (oracle) {
+      const { seed, ...rest } = oracle;
+      return {
+        kind: 'oracle',
+        name,
+        settings: { ...rest, seed: seed ?? config.seed },
+        splits: () => (splits ??= oracleSplits(config)),
+        tokenizer: () => loadTokenizer(policyLocation(config).dir, { name: `${name} (the policy's tokenizer)` }),
+      };
+    }
     const real = onnx.get(name);
     if (real) {
       return { name, model: resolve(real.path), tokenizer: real.tokenizer === undefined ? undefined : resolve(real.tokenizer), addBos: real.addBos, chatTemplate: real.chatTemplate, systemPrompt: real.systemPrompt };
@@ -179,7 +202,7 @@ export function expertTextOptions(config: MusketeersConfig, warn?: (message: str
 }
 
 export function routerConfig(config: MusketeersConfig, experts: string[], widths: number[], outputWidth: number): RouterConfig {
-  const { trainable: _trainable, ...shape } = config.router;
+  const { trainable: _trainable, learningRate: _learningRate, warmup: _warmup, ...shape } = config.router;
   return { ...shape, experts, expertWidths: widths, outputWidth, seed: trainingSeed(config) + 29 };
 }
 

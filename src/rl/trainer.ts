@@ -20,7 +20,7 @@ import type { CompositeDataset } from '../../tasks/composite.js';
 import { PyRandom } from '../../tasks/common/rng.js';
 import type { TaskRegistry } from '../../tasks/registry.js';
 import type { TaskEntry } from '../../tasks/types.js';
-import type { MusketeersConfig } from '../config.js';
+import { selectedOracleNames, type MusketeersConfig } from '../config.js';
 import { DataError, MusketeersError } from '../errors.js';
 import { sha256 } from '../experts/cache.js';
 import { selectBackend, type BackendRequest } from '../models/backend.js';
@@ -46,6 +46,7 @@ import type { UpdateMetrics } from './update.js';
 import { openEngine } from './engines.js';
 import { contextNormRatio, findSpecialists, specialistMassMetrics, tokenEmbeddingNorms } from './diagnostics.js';
 import type { PolicyEngine } from './policy-engine.js';
+import { warmupRouter, type WarmupOptions } from './warmup.js';
 
 /** A training run that cannot go on (repeated non-finite steps). Exit code 1. */
 export class TrainingError extends MusketeersError {}
@@ -216,6 +217,39 @@ function meanOf(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/**
+ * The warm-up of a run: run it (writing warmup.jsonl and a checkpoint under warmup/), or, when the run
+ * resumes, restore its result: RL checkpoints already hold the weights, so only the reference router is
+ * taken from warmup/; a run stopped before its first RL checkpoint continues from the warm-up's weights.
+ */
+async function routerWarmupPhase(
+  engine: PolicyEngine,
+  conditioner: Conditioner,
+  phase: { runDir: string; resumed: boolean; configHash: string; keep: number; events: TrainEvents; warmup: WarmupOptions },
+): Promise<void> {
+  const dir = join(phase.runDir, 'warmup');
+  const saved = latestCheckpoint(dir, (m) => phase.events.warn?.(m));
+  if (saved) {
+    if (!phase.resumed) engine.restore(saved.checkpoint);
+    engine.setReferenceRouter(saved.checkpoint.router);
+    phase.events.info?.(`router warm-up: restored from ${saved.dir}`);
+    return;
+  }
+  if (phase.resumed) throw new DataError(`${phase.runDir} was trained after a router warm-up, but ${dir} holds no warm-up checkpoint; the run cannot be resumed exactly: start it again`);
+  const log = join(phase.runDir, 'warmup.jsonl');
+  if (existsSync(log)) rmSync(log);
+  const { steps } = phase.warmup;
+  const result = await warmupRouter(engine, conditioner, {
+    ...phase.warmup,
+    onStep: (m) => {
+      appendJsonl(log, m);
+      if (m.step === 1 || m.step % 10 === 0 || m.step === steps) phase.events.info?.(`router warm-up step ${m.step}/${steps}: reference-answer NLL ${m.nll.toFixed(3)} per token, token probability ${m.token_prob.toFixed(3)}`);
+    },
+  });
+  saveCheckpoint(dir, { step: 0, router: result.router, policy: result.policy, optimizer: result.optimizer, loop: { badSteps: 0, skippedSteps: 0, promptsSeen: 0 }, configHash: phase.configHash }, 1);
+  phase.events.info?.(`router warm-up: ${steps} steps, NLL ${result.nll.first.toFixed(3)} -> ${result.nll.last.toFixed(3)} per token`);
+}
+
 /** Train (or resume) one run. Returns its summary; throws typed errors for bad input and failed runs. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { config } = options;
@@ -298,7 +332,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       for (const f of evalStepsAfter(paths.eval, startStep)) rmSync(join(paths.eval, f));
       events.info?.(resumeFrom ? `resuming ${runDir} from step ${startStep} (${resumeFrom.dir}); ${dropped} later metric line(s) dropped` : `no checkpoint in ${runDir}: starting it from step 0`);
     } else {
-      paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed, backend: live.device, source: options.source, specialists });
+      const oracles = selectedOracleNames(config);
+      paths = createRunDir(runDir, config, { name: config.name, method: config.method, seed, backend: live.device, source: options.source, specialists, ...(oracles.length > 0 ? { oracleExperts: oracles } : {}) });
+      if (oracles.length > 0) events.warn?.(`oracle expert(s) ${oracles.join(', ')}: a diagnostic that sees the reference answers; this run measures the interface's capacity, not collaboration (run.json: oracleExperts)`);
     }
     mkdirSync(paths.eval, { recursive: true });
     events.onReady?.({ runDir, startStep, steps: T, backend: live.device, experts: pool?.names ?? texts?.names ?? [], trainableParameters, resumedFrom: resumeFrom?.dir });
@@ -328,7 +364,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       return dir;
     };
 
-    // ---- evaluation of the starting policy
+    // ---- router warm-up (router.warmup; a departure from the paper, off by default): router only, training items only
+    if (config.router.warmup.steps > 0) {
+      const warmStream = new PromptStream(dataset, split.train, seed + 104_729);
+      await routerWarmupPhase(live, conditioner, {
+        runDir,
+        resumed: startStep > 0,
+        configHash: hash,
+        keep: config.train.keepCheckpoints,
+        events,
+        warmup: {
+          steps: config.router.warmup.steps,
+          learningRate: config.router.warmup.learningRate,
+          batch: (s) => warmStream.batch(s, config.router.warmup.promptsPerStep ?? P),
+          format,
+          tokenizer,
+          promptLimits,
+          hyper,
+        },
+      });
+    }
+
+    // ---- evaluation of the starting policy (after the warm-up, when there is one)
     if (startStep === 0 && !existsSync(join(paths.eval, `${stepName(0)}.json`))) await runEval(0);
 
     let lastCheckpoint: string | undefined = resumeFrom?.dir;
@@ -336,6 +393,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (let step = startStep + 1; step <= T; step++) {
       const t0 = performance.now();
       const lr = learningRateAt(config.grpo, step, T);
+      // router.learningRate: the router's peak rate on the same schedule (default: one rate for all)
+      const lrRouter = config.router.learningRate === undefined ? lr : (lr * config.router.learningRate) / config.grpo.learningRate;
 
       // ---- batch: P training prompts
       const entries = stream.batch(step, P);
@@ -378,7 +437,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const oldLogp = config.grpo.iterations > 1 ? await live.policyLogProbs(rows) : undefined;
         tReference = (performance.now() - t3) / 1000;
         for (let it = 0; it < config.grpo.iterations; it++) {
-          updates.push(await live.update({ ...rows, advantages, oldLogp, refLogp }, hyper, lr));
+          updates.push(await live.update({ ...rows, advantages, oldLogp, refLogp }, hyper, { router: lrRouter, policy: lr }));
         }
         const applied = updates.every((u) => u.applied);
         loop = { badSteps: applied ? 0 : loop.badSteps + 1, skippedSteps: loop.skippedSteps + (applied ? 0 : 1), promptsSeen: loop.promptsSeen + P };
@@ -401,6 +460,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           'grad_norm/router': u((m) => m.gradNormRouter),
           'grad_norm/policy': u((m) => m.gradNormPolicy),
           learning_rate: lr,
+          ...(config.router.learningRate === undefined ? {} : { 'learning_rate/router': lrRouter }),
           ...routingMetrics(conditioner.experts, conditioning.routing),
           ...specialistMassMetrics(conditioner.experts, conditioning.routing, specialists),
           ...(conditioning.prefix ? { 'router/context_norm_ratio': contextNormRatio(conditioning.prefix, promptIds, tokenNorms) } : {}),

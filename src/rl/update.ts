@@ -134,7 +134,7 @@ export function grpoUpdate(
   params: ReadonlyMap<string, tf.Variable>,
   batch: UpdateBatch,
   hyper: GrpoHyper,
-  learningRate: number,
+  learningRate: number | ((name: string) => number),
 ): UpdateMetrics {
   const g = grpoGradients(policy, router, params, batch, hyper);
   const t1 = performance.now();

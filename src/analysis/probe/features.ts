@@ -41,6 +41,17 @@ function rowsToMatrix(rows: readonly ArrayLike<number>[], source: string): Matri
   return m;
 }
 
+/** Token-sequence states ([S_i, d] flattened, e.g. an oracle's `tokens` encoding) zero-padded to the longest, so every row has one width. */
+function padRows(rows: Float32Array[]): Float32Array[] {
+  const longest = Math.max(0, ...rows.map((r) => r.length));
+  return rows.map((r) => {
+    if (r.length === longest) return r;
+    const padded = new Float32Array(longest);
+    padded.set(r);
+    return padded;
+  });
+}
+
 /** Open the config's experts at one layer and pooling; a layer no expert has is a usage error naming --layer when it came from the flag. */
 async function openPool(config: MusketeersConfig, layer: number, pooling: Pooling, fromFlag: boolean, warn?: (m: string) => void): Promise<ExpertPool> {
   try {
@@ -61,18 +72,18 @@ export async function expertFeatures(
 ): Promise<Map<string, Matrix>> {
   const pool = await openPool(config, at.layer, at.pooling, at.fromFlag, options.warn);
   const format = promptFormat(config);
-  const prompts = entries.map((e) => expertPromptParts(format, e, config.experts.prompt));
+  const items = entries.map((entry) => ({ entry, prompt: expertPromptParts(format, entry, config.experts.prompt) }));
   const out = new Map<string, Matrix>();
   try {
-    for (const runner of pool.runners) {
-      const stage = `${runner.options.name} layer ${at.layer} ${at.pooling}`;
+    for (const source of pool.sources) {
+      const stage = `${source.name} layer ${at.layer} ${at.pooling}`;
       const rows: Float32Array[] = [];
-      for (let start = 0; start < prompts.length; start += CHUNK) {
-        const pooled = await runner.extract(prompts.slice(start, start + CHUNK));
+      for (let start = 0; start < items.length; start += CHUNK) {
+        const pooled = await source.extract(items.slice(start, start + CHUNK));
         for (const p of pooled) rows.push(p.data);
-        options.progress?.(stage, rows.length, prompts.length);
+        options.progress?.(stage, rows.length, items.length);
       }
-      out.set(runner.options.name, rowsToMatrix(rows, stage));
+      out.set(source.name, rowsToMatrix(padRows(rows), stage));
     }
   } finally {
     await pool.dispose();
