@@ -1,15 +1,17 @@
 // `musketeers report`: run directories gathered into the layout of the paper's Table 1 — one row per
 // method or variant, one column per task (plus the mean over tasks), held-out accuracy at the last
 // evaluation as mean ± std over seeds — and paired differences against a baseline row (runs matched by
-// seed) with Student-t 95% confidence intervals. Directories that are not runs are searched one level
-// down, so an ablation or sweep directory, or several shards' directories, can be given whole.
+// seed) with Student-t 95% confidence intervals, and beside them an item-level paired test (a paired
+// bootstrap over evaluation items within each seed pair and task, from the per-item scores of the eval
+// reports). Directories that are not runs are searched one level down, so an ablation or sweep directory,
+// or several shards' directories, can be given whole.
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 import { DataError, UsageError } from '../errors.js';
-import { loadRun, seedlessName, type RunData } from './runs.js';
-import { mean, pairedDifference, sampleStd } from './stats.js';
+import { loadRun, seedlessName, type EvalReport, type EvalTaskReport, type RunData } from './runs.js';
+import { ITEM_BOOTSTRAP_RESAMPLES, ITEM_BOOTSTRAP_SEED, mean, pairedDifference, pairedItemBootstrap, sampleStd, type ItemDifferences } from './stats.js';
 
 export interface ReportCell {
   mean: number;
@@ -26,11 +28,34 @@ export interface ReportRow {
   cells: Record<string, ReportCell>;
 }
 
+export interface ItemTestCell {
+  /** Mean over seed pairs of the difference in accuracy (row - baseline), from the per-item scores. */
+  mean: number;
+  /** Percentile bootstrap interval (Report.itemTest.level). */
+  lower: number;
+  upper: number;
+  /** Two-sided bootstrap p-value of no difference. */
+  p: number;
+  /** Seed pairs and evaluated items (per run) that entered. */
+  pairs: number;
+  items: number;
+}
+
 export interface ReportDifference {
   label: string;
   baseline: string;
   /** Per task and `mean`: mean paired difference (row - baseline) over matched seeds, with a t 95% interval. */
   cells: Record<string, { mean: number; lower: number; upper: number; n: number }>;
+  /** The item-level paired test (Report.itemTest); absent when no seed pair has per-item scores on the same items. */
+  itemTest?: { seeds: number[]; cells: Record<string, ItemTestCell> };
+}
+
+export interface ItemTestMethod {
+  /** The method in words, as printed. */
+  method: string;
+  resamples: number;
+  seed: number;
+  level: number;
 }
 
 export interface Report {
@@ -38,7 +63,81 @@ export interface Report {
   rows: ReportRow[];
   baseline?: string;
   differences: ReportDifference[];
+  /** How the item-level test of the differences was computed (present with differences). */
+  itemTest?: ItemTestMethod;
   warnings: string[];
+}
+
+export const ITEM_TEST: ItemTestMethod = {
+  method: `paired bootstrap over items, resampled within each (seed, task) stratum, seeds matched; ${ITEM_BOOTSTRAP_RESAMPLES} resamples (seed ${ITEM_BOOTSTRAP_SEED}); percentile 95% interval, two-sided p`,
+  resamples: ITEM_BOOTSTRAP_RESAMPLES,
+  seed: ITEM_BOOTSTRAP_SEED,
+  level: 0.95,
+};
+
+/** A run with its last evaluation. */
+interface Final {
+  run: RunData;
+  last: EvalReport;
+}
+
+/** Per-item correctness (1 when the score is 1, as accuracy counts) of a task, or undefined when the report has no usable per-item data. */
+function itemCorrectness(task: EvalTaskReport): number[] | undefined {
+  const scores = task.itemScores;
+  if (!Array.isArray(scores) || typeof task.itemsHash !== 'string' || scores.length !== task.items) return undefined;
+  return scores.map((x) => (x === 1 ? 1 : 0));
+}
+
+/** Tasks of a run's last evaluation without per-item data (reports written before they were recorded). */
+function tasksWithoutItems(f: Final): string[] {
+  return Object.entries(f.last.tasks).filter(([, t]) => itemCorrectness(t) === undefined).map(([name]) => name);
+}
+
+/** Why two runs' last evaluations cannot be paired item by item (different tasks, items or item order), or undefined when they can. */
+function itemMismatch(a: EvalReport, b: EvalReport): string | undefined {
+  const ta = Object.keys(a.tasks).sort();
+  const tb = Object.keys(b.tasks).sort();
+  if (ta.join('\u0000') !== tb.join('\u0000')) return `different tasks (${ta.join(', ')} vs ${tb.join(', ')})`;
+  const differing = ta.filter((t) => a.tasks[t].itemsHash !== b.tasks[t].itemsHash || a.tasks[t].items !== b.tasks[t].items);
+  return differing.length > 0 ? `different items on ${differing.join(', ')} (item hashes ${differing.map((t) => `${a.tasks[t].itemsHash} vs ${b.tasks[t].itemsHash}`).join(', ')})` : undefined;
+}
+
+/** Per-item differences (row - baseline) by task of one seed pair whose runs were evaluated on the same items. */
+function itemDifferences(a: EvalReport, b: EvalReport): ItemDifferences {
+  return Object.fromEntries(Object.keys(a.tasks).map((t) => {
+    const x = itemCorrectness(a.tasks[t])!;
+    const y = itemCorrectness(b.tasks[t])!;
+    return [t, x.map((v, i) => v - y[i])];
+  }));
+}
+
+/**
+ * The item-level paired test of one row against the baseline over its matched seed pairs: pairs where
+ * either run lacks per-item scores (warned once per run through `warnMissing`) or the items differ (warned
+ * here) are left out.
+ */
+function itemTest(label: string, base: string, pairs: readonly (readonly [Final, Final])[], warnMissing: (f: Final) => boolean, warnings: string[]): ReportDifference['itemTest'] {
+  const usable = pairs.filter(([a, b]) => {
+    const missA = warnMissing(a);
+    const missB = warnMissing(b);
+    if (missA || missB) return false;
+    const why = itemMismatch(a.last, b.last);
+    if (why !== undefined) warnings.push(`${label} vs ${base}, seed ${a.run.seed}: ${why}; that seed pair is left out of the item-level test`);
+    return why === undefined;
+  });
+  if (usable.length === 0) {
+    warnings.push(`${label}: item-level test against ${base} unavailable (no seed pair with per-item scores on the same items)`);
+    return undefined;
+  }
+  const result = pairedItemBootstrap(usable.map(([a, b]) => itemDifferences(a.last, b.last)), { resamples: ITEM_TEST.resamples, seed: ITEM_TEST.seed, level: ITEM_TEST.level });
+  const count = (t?: string) => ({
+    pairs: t === undefined ? usable.length : usable.filter(([a]) => a.last.tasks[t] !== undefined).length,
+    items: usable.reduce((n, [a]) => n + Object.entries(a.last.tasks).reduce((m, [name, x]) => m + (t === undefined || t === name ? x.items : 0), 0), 0),
+  });
+  const cellOf = (r: { estimate: number; lower: number; upper: number; p: number }, t?: string): ItemTestCell => ({ mean: r.estimate, lower: r.lower, upper: r.upper, p: r.p, ...count(t) });
+  const cells: Record<string, ItemTestCell> = Object.fromEntries(Object.entries(result.tasks).map(([t, r]) => [t, cellOf(r, t)]));
+  cells.mean = cellOf(result.overall);
+  return { seeds: usable.map(([a]) => a.run.seed ?? NaN), cells };
 }
 
 /** Run directories among `paths`: a path holding metrics.jsonl is a run; otherwise its direct subdirectories that are runs. */
@@ -75,7 +174,7 @@ export function buildReport(runs: readonly RunData[], baseline?: string): Report
     if (!last) warnings.push(`${run.dir}: no evaluation report (eval/step_NNNNNN.json); left out`);
     return { run, last };
   });
-  const usable = finals.filter((f) => f.last !== undefined);
+  const usable = finals.filter((f): f is Final => f.last !== undefined);
   if (usable.length === 0) throw new DataError('none of the runs has an evaluation report; train them first');
   const tasks = [...new Set(usable.flatMap((f) => Object.keys(f.last!.tasks)))];
   const groups = new Map<string, typeof usable>();
@@ -101,6 +200,15 @@ export function buildReport(runs: readonly RunData[], baseline?: string): Report
   const base = baseline ?? rows.find((r) => r.method === 'no-experts')?.label;
   if (baseline !== undefined && !groups.has(baseline)) throw new UsageError(`--baseline ${baseline}: no such row; rows are ${rows.map((r) => r.label).join(', ')}`);
   const differences: ReportDifference[] = [];
+  const warnedMissing = new Map<string, boolean>();
+  const warnMissing = (f: Final): boolean => {
+    if (!warnedMissing.has(f.run.dir)) {
+      const missing = tasksWithoutItems(f);
+      if (missing.length > 0) warnings.push(`${f.run.dir}: eval/${basename(f.last.file)} has no per-item scores (${missing.join(', ')}; written before evaluation reports held them); the item-level test is unavailable for this run`);
+      warnedMissing.set(f.run.dir, missing.length > 0);
+    }
+    return warnedMissing.get(f.run.dir)!;
+  };
   if (base !== undefined) {
     const baseRuns = groups.get(base)!;
     for (const [label, members] of groups) {
@@ -117,13 +225,19 @@ export function buildReport(runs: readonly RunData[], baseline?: string): Report
         const d = pairedDifference(ok.map(([a]) => valueOf(a, t)), ok.map(([, b]) => valueOf(b, t)));
         cells[t] = { mean: d.mean, lower: d.lower, upper: d.upper, n: ok.length };
       }
-      differences.push({ label, baseline: base, cells });
+      const items = itemTest(label, base, pairs, warnMissing, warnings);
+      differences.push({ label, baseline: base, cells, ...(items ? { itemTest: items } : {}) });
     }
   }
-  return { tasks, rows, baseline: base, differences, warnings };
+  return { tasks, rows, baseline: base, differences, ...(differences.length > 0 ? { itemTest: ITEM_TEST } : {}), warnings };
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
+const pValue = (p: number) => (!Number.isFinite(p) ? '-' : p < 0.001 ? '<0.001' : `=${p.toFixed(3)}`);
+/** Label of the line under each difference row that holds its item-level test. */
+const ITEM_ROW = '↳ items';
+const itemCell = (c: ItemTestCell | undefined) => (c ? `${signed(c.mean)} [${pct(c.lower)}, ${pct(c.upper)}] p${pValue(c.p)} (n=${c.pairs})` : '-');
 
 /** Markdown: the accuracy table (Table 1 layout) and the paired differences. */
 export function reportMarkdown(report: Report): string {
@@ -139,12 +253,16 @@ export function reportMarkdown(report: Report): string {
   if (report.differences.length > 0) {
     out.push(
       '',
-      `## Paired difference to ${report.baseline} (points, matched seeds, 95% CI)`,
+      `## Paired difference to ${report.baseline} (points, matched seeds, 95% CI; item-level test below each row)`,
       '',
       line(['method', ...columns]),
       line(['---', ...columns.map(() => '---:')]),
-      ...report.differences.map((d) => line([d.label, ...columns.map((t) => (d.cells[t] ? `${d.cells[t].mean >= 0 ? '+' : ''}${pct(d.cells[t].mean)} [${pct(d.cells[t].lower)}, ${pct(d.cells[t].upper)}] (n=${d.cells[t].n})` : '-'))])),
+      ...report.differences.flatMap((d) => [
+        line([d.label, ...columns.map((t) => (d.cells[t] ? `${signed(d.cells[t].mean)} [${pct(d.cells[t].lower)}, ${pct(d.cells[t].upper)}] (n=${d.cells[t].n})` : '-'))]),
+        ...(d.itemTest ? [line([ITEM_ROW, ...columns.map((t) => itemCell(d.itemTest!.cells[t]))])] : []),
+      ]),
     );
+    if (report.itemTest) out.push('', `${ITEM_ROW}: item-level test, ${report.itemTest.method}; other rows: Student-t interval over matched seeds (n = seed pairs).`);
   }
   if (report.warnings.length > 0) out.push('', ...report.warnings.map((w) => `- note: ${w}`));
   return `${out.join('\n')}\n`;

@@ -18,7 +18,7 @@ export interface MetricRow {
 }
 
 /** What the analysis reads of a task's entry in an eval report (written by src/rl/evaluate.ts). */
-export type EvalTaskReport = Pick<TaskEvalReport, 'items' | 'accuracy' | 'meanScore' | 'expertMass' | 'promptMass'>;
+export type EvalTaskReport = Pick<TaskEvalReport, 'items' | 'accuracy' | 'meanScore' | 'expertMass' | 'promptMass' | 'itemScores' | 'itemsHash'>;
 
 /** What the analysis reads of an eval report, and the file it was read from. */
 export type EvalReport = Pick<TrainerEvalReport, 'step' | 'accuracy' | 'meanScore' | 'expertMass' | 'routerEntropy'> & {

@@ -1,10 +1,13 @@
 // Statistics for run analysis, as pure functions: summary statistics and confidence intervals (Student t
 // with our own t quantile, Wilson), paired differences, the unbiased pass@k estimator, rank and linear
-// correlation, EMA smoothing, and the two-way variance decomposition used for "static vs dynamic expert
-// preference". No dependencies; every function is deterministic.
+// correlation, EMA smoothing, the two-way variance decomposition used for "static vs dynamic expert
+// preference", and the item-level paired bootstrap of `report`. No dependencies beyond the project's seeded
+// uniform generator (mulberry32); every function is deterministic (the bootstrap given its seed).
 //
 // Conventions: an empty input gives NaN rather than throwing (a statistic of nothing is undefined, and
 // plots/reports must keep going); a length mismatch between paired inputs is a programming error and throws.
+
+import { mulberry32 } from '../models/lora-init.js';
 
 // ───────────────────────── summaries ─────────────────────────
 
@@ -236,6 +239,121 @@ export function pairedDifference(a: readonly number[], b: readonly number[], lev
   if (a.length !== b.length) throw new RangeError(`pairedDifference: samples must be matched, got lengths ${a.length} and ${b.length}`);
   const differences = a.map((x, i) => x - b[i]);
   return { ...tConfidenceInterval(differences, level), differences };
+}
+
+// ───────────────────────── item-level paired bootstrap ─────────────────────────
+
+/** Resamples of {@link pairedItemBootstrap} unless told otherwise. */
+export const ITEM_BOOTSTRAP_RESAMPLES = 10_000;
+/** Seed of {@link pairedItemBootstrap}'s generator unless told otherwise (fixed, so reports are reproducible). */
+export const ITEM_BOOTSTRAP_SEED = 12345;
+
+/** Per-item differences (row minus baseline, e.g. correct 1 / wrong 0) of one seed pair, by task, in item order. */
+export type ItemDifferences = Readonly<Record<string, readonly number[]>>;
+
+export interface BootstrapInterval {
+  /** The statistic on the data as observed. */
+  estimate: number;
+  /** Percentile interval: the (1 - level)/2 and (1 + level)/2 quantiles of the resampled statistic. */
+  lower: number;
+  upper: number;
+  /** Two-sided p-value of "no difference" (see {@link bootstrapPValue}). */
+  p: number;
+}
+
+export interface PairedItemBootstrap {
+  /** Per task: the mean over the seed pairs that have the task of the mean item difference. */
+  tasks: Record<string, BootstrapInterval>;
+  /** Over tasks: the mean over seed pairs of the mean over that pair's tasks of the mean item difference. */
+  overall: BootstrapInterval;
+  resamples: number;
+  seed: number;
+  level: number;
+}
+
+export interface BootstrapOptions {
+  resamples?: number;
+  seed?: number;
+  level?: number;
+}
+
+/** Quantile q of ascending `sorted` values, interpolating linearly between order statistics (R's type 7). */
+export function sortedQuantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/**
+ * Two-sided bootstrap p-value of 0 from B replicates of a statistic: min(1, 2 · min(1 + #{θ* ≤ 0},
+ * 1 + #{θ* ≥ 0}) / (B + 1)) — twice the smaller tail beyond 0, so p < 1 - level about when the percentile
+ * interval excludes 0; the +1 keeps it above zero (at least 2 / (B + 1)). NaN for no replicates.
+ */
+export function bootstrapPValue(replicates: ArrayLike<number>): number {
+  if (replicates.length === 0) return NaN;
+  let below = 0;
+  let above = 0;
+  for (let i = 0; i < replicates.length; i++) {
+    if (replicates[i] <= 0) below++;
+    if (replicates[i] >= 0) above++;
+  }
+  return Math.min(1, (2 * Math.min(1 + below, 1 + above)) / (replicates.length + 1));
+}
+
+/** Mean of `n` values drawn with replacement from `xs` (one bootstrap resample of its mean). */
+function resampledMean(xs: readonly number[], uniform: () => number): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[Math.floor(uniform() * xs.length)];
+  return s / xs.length;
+}
+
+/** The statistics from per-(seed pair, task) means (undefined where a pair lacks the task): per task, then over tasks. */
+function stratifiedStatistics(means: readonly (readonly (number | undefined)[])[], taskCount: number): { perTask: number[]; overall: number } {
+  const defined = (xs: readonly (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
+  const perTask = Array.from({ length: taskCount }, (_, t) => mean(defined(means.map((row) => row[t]))));
+  return { perTask, overall: mean(means.map((row) => mean(defined(row)))) };
+}
+
+function interval(estimate: number, replicates: Float64Array, level: number): BootstrapInterval {
+  const sorted = Float64Array.from(replicates).sort();
+  return { estimate, lower: sortedQuantile(sorted, (1 - level) / 2), upper: sortedQuantile(sorted, (1 + level) / 2), p: bootstrapPValue(sorted) };
+}
+
+/**
+ * Paired bootstrap over items, stratified: `pairs[s][task]` holds the per-item differences (row minus
+ * baseline, items in the same order in both runs) of seed pair s. Each of `resamples` replicates draws, in
+ * every (seed pair, task) stratum, as many items as it has, with replacement, and recomputes the statistics
+ * — per task, the mean over seed pairs of the stratum means (the mean paired difference in accuracy); over
+ * tasks, the mean over seed pairs of the mean over the pair's tasks. The seed pairs themselves are kept, so
+ * the interval reflects the sampling of evaluation items given the trained runs, not run-to-run variance.
+ * Percentile intervals at `level` and two-sided p-values; seeded (mulberry32), so the result is reproducible.
+ * Empty strata are left out; no pairs give NaN.
+ */
+export function pairedItemBootstrap(pairs: readonly ItemDifferences[], options: BootstrapOptions = {}): PairedItemBootstrap {
+  const resamples = options.resamples ?? ITEM_BOOTSTRAP_RESAMPLES;
+  const seed = options.seed ?? ITEM_BOOTSTRAP_SEED;
+  const level = options.level ?? 0.95;
+  if (!(Number.isInteger(resamples) && resamples >= 1)) throw new RangeError(`pairedItemBootstrap: resamples must be a positive integer, got ${resamples}`);
+  const tasks = [...new Set(pairs.flatMap((p) => Object.keys(p).filter((t) => p[t].length > 0)))];
+  const strata = pairs.map((p) => tasks.map((t) => (p[t] !== undefined && p[t].length > 0 ? p[t] : undefined)));
+  const observed = stratifiedStatistics(strata.map((row) => row.map((d) => (d === undefined ? undefined : mean(d)))), tasks.length);
+  const perTask = tasks.map(() => new Float64Array(resamples));
+  const overall = new Float64Array(resamples);
+  const uniform = mulberry32(seed);
+  for (let b = 0; b < resamples; b++) {
+    const stats = stratifiedStatistics(strata.map((row) => row.map((d) => (d === undefined ? undefined : resampledMean(d, uniform)))), tasks.length);
+    stats.perTask.forEach((v, t) => (perTask[t][b] = v));
+    overall[b] = stats.overall;
+  }
+  return {
+    tasks: Object.fromEntries(tasks.map((t, i) => [t, interval(observed.perTask[i], perTask[i], level)])),
+    overall: pairs.length === 0 ? { estimate: NaN, lower: NaN, upper: NaN, p: NaN } : interval(observed.overall, overall, level),
+    resamples,
+    seed,
+    level,
+  };
 }
 
 // ───────────────────────── pass@k ─────────────────────────

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../util/fs.js';
 export function registerReportCommand(program: Command, ctx: CommandContext): void {
   program
     .command('report')
-    .description("Gather runs into the paper's Table 1 layout: method x task accuracy (mean ± std over seeds) and paired differences to a baseline.")
+    .description("Gather runs into the paper's Table 1 layout: method x task accuracy (mean ± std over seeds) and paired differences to a baseline (t over seeds, bootstrap over items).")
     .argument('<dirs...>', 'run directories, or directories holding runs (an ablate or sweep output, shards of a sweep)')
     .option('--baseline <label>', 'row the others are compared with (default: the no-experts row when present)')
     .option('--out <file.md>', 'write the Markdown here and the JSON beside it (<file>.json)')
@@ -19,7 +19,10 @@ export function registerReportCommand(program: Command, ctx: CommandContext): vo
       `
 Rows group runs by name without the trailing -s<seed> (and by method); cells use each run's last
 held-out evaluation (eval/step_NNNNNN.json). Paired differences match runs by seed and give a
-Student-t 95% interval.
+Student-t 95% interval; below each, an item-level paired test from the per-item scores of the eval
+reports: a paired bootstrap over items resampled within each (seed, task), 10000 resamples with a fixed
+seed, percentile 95% interval and two-sided p. Runs whose reports predate per-item scores, and seed pairs
+evaluated on different items, are left out of it with a note.
 
 Examples:
   $ musketeers report runs/quickstart-ablate

@@ -1,7 +1,10 @@
 // Held-out evaluation during and after training: greedy decoding of the policy, conditioned on the
 // experts through the router as in training, on a fixed set of items per task from the evaluation
 // split (text-concat: the experts' answers written before each question, as in training); accuracy, mean
-// score and format rate per task, and where the router's attention went.
+// score and format rate per task, and where the router's attention went; per task also every item's
+// score and a hash of the items, so `report` can pair two runs item by item.
+
+import { createHash } from 'node:crypto';
 
 import { extractAnswer } from '../../tasks/common/extract.js';
 import type { TaskRegistry } from '../../tasks/registry.js';
@@ -23,6 +26,10 @@ export interface TaskEvalReport {
   routerEntropy?: number;
   /** Attention mass per expert of every evaluated prompt, in item order ([items][experts]); the same items at every evaluation. */
   promptMass?: number[][];
+  /** Score of every evaluated item, in item order (accuracy counts the scores equal to 1). Absent in older reports. */
+  itemScores?: number[];
+  /** {@link itemListHash} of the evaluated items: equal hashes mean the same items in the same order. Absent in older reports. */
+  itemsHash?: string;
 }
 
 export interface EvalReport {
@@ -47,6 +54,11 @@ export interface EvalOptions {
   maxPositions: number;
   /** The policy's chat template (policy.chatTemplate), if prompts are rendered with one. */
   chat?: PolicyChat;
+}
+
+/** Short hash (16 hex digits of SHA-256) of the items' questions and answers, in order. */
+export function itemListHash(items: readonly Pick<TaskEntry, 'question' | 'answer'>[]): string {
+  return createHash('sha256').update(JSON.stringify(items.map((e) => [e.question, e.answer]))).digest('hex').slice(0, 16);
 }
 
 function massRecord(experts: readonly string[], routing: readonly RoutingRecord[]): { expertMass?: Record<string, number>; routerEntropy?: number } {
@@ -74,6 +86,7 @@ export async function evaluateHeldOut(
     let correct = 0;
     let scoreSum = 0;
     let formatted = 0;
+    const itemScores: number[] = [];
     const routing: RoutingRecord[] = [];
     for (let start = 0; start < items.length; start += options.batchSize) {
       const batch = items.slice(start, start + options.batchSize);
@@ -93,6 +106,7 @@ export async function evaluateHeldOut(
           if (answer !== null) formatted++;
           const score = task.score(answer, batch[k]);
           scoreSum += score;
+          itemScores.push(score);
           if (score === 1) correct++;
         });
       } finally {
@@ -107,6 +121,8 @@ export async function evaluateHeldOut(
       formatRate: formatted / items.length,
       ...massRecord(conditioner.experts, routing),
       ...(routing.length > 0 ? { promptMass: routing.map((r) => r.mass.map((m) => Number(m.toFixed(6)))) } : {}),
+      itemScores,
+      itemsHash: itemListHash(items),
     };
   }
   const reports = Object.values(tasks);

@@ -6,15 +6,19 @@ import { test } from 'node:test';
 import {
   averageRanks,
   binByStep,
+  bootstrapPValue,
   ema,
+  ITEM_BOOTSTRAP_RESAMPLES,
   mean,
   normalCdf,
   normalQuantile,
   pairedDifference,
+  pairedItemBootstrap,
   passAtK,
   pearson,
   regularizedIncompleteBeta,
   sampleStd,
+  sortedQuantile,
   spearman,
   standardError,
   studentTCdf,
@@ -207,4 +211,95 @@ test('binning a sparse step series', () => {
   assert.deepEqual(binByStep(steps, steps, 1, 10, 2), [3, 8]);
   // A window with no values is undefined.
   assert.deepEqual(binByStep([1, 2], [5, 7], 1, 10, 2), [6, undefined]);
+});
+
+test('bootstrap helpers: type-7 quantiles and the two-sided p-value of 0', () => {
+  // [0, 1, 2, 3]: h = 3q; q = 0.5 -> 1.5; q = 0.25 -> 0.75; ends are the extremes.
+  assert.equal(sortedQuantile([0, 1, 2, 3], 0.5), 1.5);
+  assert.equal(sortedQuantile([0, 1, 2, 3], 0.25), 0.75);
+  assert.equal(sortedQuantile([0, 1, 2, 3], 0), 0);
+  assert.equal(sortedQuantile([0, 1, 2, 3], 1), 3);
+  // [1, 2, 3]: none <= 0, three >= 0 -> 2 * min(1, 4) / 4 = 0.5; all zero -> both tails hold everything -> 1.
+  assert.equal(bootstrapPValue([1, 2, 3]), 0.5);
+  assert.equal(bootstrapPValue([0, 0]), 1);
+  assert.equal(bootstrapPValue([-1, -2, 5]), 2 * 2 / 4);
+  assert.ok(Number.isNaN(bootstrapPValue([])));
+});
+
+test('paired item bootstrap: identical runs give [0, 0] and p = 1', () => {
+  const zeros = (n: number) => new Array<number>(n).fill(0);
+  const r = pairedItemBootstrap([{ a: zeros(20), b: zeros(7) }, { a: zeros(20), b: zeros(7) }, { a: zeros(20), b: zeros(7) }]);
+  assert.equal(r.resamples, ITEM_BOOTSTRAP_RESAMPLES);
+  assert.equal(r.resamples, 10_000);
+  for (const c of [r.tasks.a, r.tasks.b, r.overall]) assert.deepEqual(c, { estimate: 0, lower: 0, upper: 0, p: 1 });
+});
+
+test('paired item bootstrap: constant differences within each stratum give the exact difference, zero width', () => {
+  // The row is right on every item, the baseline wrong on every item: difference 1 on each item, so
+  // every resample's mean is 1; p is its floor 2 / (B + 1).
+  const ones = (n: number) => new Array<number>(n).fill(1);
+  const all = pairedItemBootstrap([{ t: ones(12) }, { t: ones(30) }, { t: ones(5) }], { resamples: 999 });
+  assert.deepEqual(all.tasks.t, { estimate: 1, lower: 1, upper: 1, p: 2 / 1000 });
+  assert.deepEqual(all.overall, all.tasks.t);
+  // Strata differ between seeds but each is constant: resampling within (seed, task) keeps each stratum's
+  // mean, so the interval has zero width. Task a: seed 1 +1, seed 2 0 -> (1 + 0) / 2 = 0.5. Task b: -1 and
+  // -1 -> -1. Over tasks: seed 1 (1 - 1) / 2 = 0, seed 2 (0 - 1) / 2 = -0.5 -> -0.25.
+  const r = pairedItemBootstrap([{ a: ones(10), b: ones(4).map((x) => -x) }, { a: new Array<number>(6).fill(0), b: ones(8).map((x) => -x) }], { resamples: 500 });
+  assert.deepEqual([r.tasks.a.estimate, r.tasks.a.lower, r.tasks.a.upper], [0.5, 0.5, 0.5]);
+  assert.deepEqual([r.tasks.b.estimate, r.tasks.b.lower, r.tasks.b.upper], [-1, -1, -1]);
+  assert.deepEqual([r.overall.estimate, r.overall.lower, r.overall.upper], [-0.25, -0.25, -0.25]);
+  assert.equal(r.tasks.b.p, 2 / 501);
+});
+
+test('paired item bootstrap: one stratum matches the exact (binomial) bootstrap distribution', () => {
+  // 10 items, 4 of them +1 (the row right, the baseline wrong), 6 of them 0. A resample's mean is K / 10
+  // with K ~ Binomial(10, 0.4) exactly. CDF: P(K=0) = 0.6^10 = 0.00605, P(K<=1) = 0.0464, P(K<=6) = 0.9452,
+  // P(K<=7) = 0.9877; so the 2.5% and 97.5% quantiles are K = 1 and K = 7 (far from the cut in counts of
+  // 10,000 draws), and p = 2 (1 + #{K = 0}) / (B + 1) ≈ 2 · 0.6^10 = 0.0121.
+  const d = [1, 0, 1, 0, 0, 1, 0, 0, 1, 0];
+  const binom = (k: number) => { let c = 1; for (let i = 0; i < k; i++) c = (c * (10 - i)) / (i + 1); return c * 0.4 ** k * 0.6 ** (10 - k); };
+  let cdf = 0;
+  const cdfAt: number[] = [];
+  for (let k = 0; k <= 10; k++) cdfAt.push((cdf += binom(k)));
+  const exactQuantile = (q: number) => cdfAt.findIndex((c) => c >= q) / 10;
+  const r = pairedItemBootstrap([{ t: d }]);
+  assert.equal(r.tasks.t.estimate, 0.4);
+  assert.equal(r.tasks.t.lower, exactQuantile(0.025));
+  assert.equal(r.tasks.t.upper, exactQuantile(0.975));
+  assert.deepEqual([r.tasks.t.lower, r.tasks.t.upper], [0.1, 0.7]);
+  close(r.tasks.t.p, 2 * 0.6 ** 10, 0.004, 'p');
+  // With one seed pair and one task the over-tasks figure is the same statistic.
+  assert.deepEqual(r.overall, r.tasks.t);
+});
+
+test('paired item bootstrap: the spread of the resampled mean is the plug-in standard error', () => {
+  // Bootstrap variance of a stratum mean = population variance (divisor n) / n. Two seed pairs of 40 items
+  // each with 12 and 20 items at +1: variances 0.3·0.7/40 and 0.5·0.5/40; the mean of the two has variance
+  // (0.00525 + 0.00625) / 4 = 0.002875, sd 0.0536; so the 95% percentile interval is about ±1.96 · 0.0536 = ±0.105
+  // around (0.3 + 0.5) / 2 = 0.4.
+  const stratum = (k: number) => Array.from({ length: 40 }, (_, i) => (i < k ? 1 : 0));
+  const r = pairedItemBootstrap([{ t: stratum(12) }, { t: stratum(20) }]);
+  close(r.tasks.t.estimate, 0.4, 1e-12);
+  close(r.tasks.t.upper - r.tasks.t.lower, 2 * 1.96 * Math.sqrt(0.002875), 0.02, 'width');
+  close((r.tasks.t.upper + r.tasks.t.lower) / 2, 0.4, 0.01, 'centre');
+  assert.ok(r.tasks.t.p < 0.001);
+});
+
+test('paired item bootstrap: tasks missing from a seed pair, reproducible with its seed, no pairs', () => {
+  const a = [1, 0, -1, 1, 0, 1, 1, 0];
+  const b = [0, 1, 0, 0, -1];
+  // Task b only in the second pair: per task b uses that pair alone; over tasks: pair 1 mean(a) = 3/8,
+  // pair 2 (3/8 + 0) / 2 = 3/16 -> (3/8 + 3/16) / 2 = 9/32.
+  const r = pairedItemBootstrap([{ a }, { a, b }], { seed: 7, resamples: 2000 });
+  assert.equal(r.tasks.b.estimate, 0);
+  assert.equal(r.tasks.a.estimate, 3 / 8);
+  assert.equal(r.overall.estimate, 9 / 32);
+  assert.deepEqual(pairedItemBootstrap([{ a }, { a, b }], { seed: 7, resamples: 2000 }), r);
+  const other = pairedItemBootstrap([{ a }, { a, b }], { seed: 8, resamples: 2000 });
+  assert.equal(other.seed, 8);
+  assert.notDeepEqual([other.tasks.a.p, other.overall.p, other.tasks.b.p], [r.tasks.a.p, r.overall.p, r.tasks.b.p]);
+  const none = pairedItemBootstrap([]);
+  assert.deepEqual(none.tasks, {});
+  assert.ok(Number.isNaN(none.overall.estimate));
+  assert.throws(() => pairedItemBootstrap([{ a }], { resamples: 0 }), /resamples must be a positive integer/);
 });

@@ -72,8 +72,16 @@ test('a smoke run writes the run directory contract and a summary', async () => 
   const samples = readJsonl<{ step: number; completion: string; expertMass: Record<string, number> }>(join(dir, 'samples.jsonl'));
   assert.deepEqual(samples.map((s) => s.step), [2, 2, 4, 4]);
   assert.deepEqual(Object.keys(samples[0].expertMass), ['expert-a', 'expert-b']);
-  const evalStart = JSON.parse(readFileSync(join(dir, 'eval', 'step_000000.json'), 'utf8')) as { tasks: Record<string, { items: number }> };
+  const evalStart = JSON.parse(readFileSync(join(dir, 'eval', 'step_000000.json'), 'utf8')) as { tasks: Record<string, { items: number; accuracy: number; itemScores: number[]; itemsHash: string }> };
   assert.deepEqual(Object.values(evalStart.tasks).map((t) => t.items), [4, 4]);
+  // Per-item scores (accuracy counts those equal to 1) and a hash of the items, the same at every evaluation.
+  const evalEnd = JSON.parse(readFileSync(join(dir, 'eval', 'step_000004.json'), 'utf8')) as typeof evalStart;
+  for (const [name, t] of Object.entries(evalStart.tasks)) {
+    assert.equal(t.itemScores.length, 4);
+    assert.equal(t.itemScores.filter((x) => x === 1).length / 4, t.accuracy);
+    assert.match(t.itemsHash, /^[0-9a-f]{16}$/);
+    assert.equal(evalEnd.tasks[name].itemsHash, t.itemsHash);
+  }
   assert.deepEqual(summary.tasks.map((t) => t.task), ['chain_sum', 'letter_counting']);
 
   // The same run directory is not overwritten.
