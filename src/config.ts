@@ -320,7 +320,12 @@ const routerSchema = z
     warmup: z
       .object({
         steps: z.number().int().nonnegative().default(0).describe('Supervised steps before RL (0 = none, the paper).'),
-        learningRate: z.number().positive().default(0.003).describe('Constant learning rate of the warm-up steps.'),
+        learningRate: z.number().positive().default(0.003).describe("Constant learning rate of the router's parameters in the warm-up."),
+        policyLearningRate: z
+          .number()
+          .nonnegative()
+          .default(0)
+          .describe("Constant learning rate of the policy's trainable tensors (LoRA or weights) in the warm-up: 0 (default) warms the router alone and the policy does not move; above 0 the warm-up is also supervised fine-tuning of the policy, which then also applies to the baselines."),
         promptsPerStep: z.number().int().positive().optional().describe('Training prompts per warm-up step (default: train.promptsPerStep).'),
       })
       .strict()

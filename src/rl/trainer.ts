@@ -376,6 +376,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         warmup: {
           steps: config.router.warmup.steps,
           learningRate: config.router.warmup.learningRate,
+          policyLearningRate: config.router.warmup.policyLearningRate,
           batch: (s) => warmStream.batch(s, config.router.warmup.promptsPerStep ?? P),
           format,
           tokenizer,

@@ -18,7 +18,9 @@ import { encodePolicyPrompts } from './setup.js';
 
 export interface WarmupOptions {
   steps: number;
+  /** Router rate, and the policy's (0: the policy does not move). */
   learningRate: number;
+  policyLearningRate: number;
   /** Training prompts of warm-up step s (1-based): never evaluation items. */
   batch: (step: number) => TaskEntry[];
   format: PromptFormat;
@@ -84,7 +86,7 @@ export async function warmupRouter(engine: PolicyEngine, conditioner: Conditione
       const completionIds = entries.map((e) => referenceCompletion(options.tokenizer, options.format, e));
       const rows = { promptIds, completionIds, expertStates: conditioning.states };
       const { nll, tokenProb } = nllOf(await engine.policyLogProbs(rows), completionIds.map((c) => c.length));
-      const update = await engine.update({ ...rows, advantages: entries.map(() => 1) }, hyper, { router: options.learningRate, policy: 0 });
+      const update = await engine.update({ ...rows, advantages: entries.map(() => 1) }, hyper, { router: options.learningRate, policy: options.policyLearningRate });
       if (step === 1) first = nll;
       last = nll;
       options.onStep?.({ step, nll, token_prob: tokenProb, 'grad_norm/router': update.gradNormRouter, applied: update.applied, 'time/step': (performance.now() - t0) / 1000 });

@@ -35,6 +35,11 @@ test('nice ticks and domains', () => {
   // Degenerate range gets padding instead of a zero-width axis.
   const d = niceDomain(3, 3, 5).domain;
   assert.ok(d[0] < 3 && d[1] > 3);
+  // A range below float resolution (found on a run whose metric was 19.99640078607803 twice, once rounded
+  // differently) is one value, not an endless tick loop.
+  const close = niceDomain(19.99640078607803, 19.996400786078034, 5);
+  assert.ok(close.domain[0] < 19.9964 && close.domain[1] > 19.9965 && close.ticks.values.length <= 12);
+  assert.ok(niceTicks(1e17, 1e17 + 16, 5).values.length <= 12);
   assert.equal(formatTick(-0.5, 1), '−0.5');
   assert.equal(formatTick(-0.0001, 1), '0.0');
   assert.equal(formatTick(20000, 0), '20k');

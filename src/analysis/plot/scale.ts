@@ -25,7 +25,10 @@ function decimalsOf(step: number): number {
 export function niceTicks(min: number, max: number, target = 5): Ticks {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return { values: [], step: 1, decimals: 0 };
   if (max < min) [min, max] = [max, min];
-  if (max === min) {
+  // A range below float resolution (e.g. one value read twice with rounding) is one value: without this,
+  // min / step is ~1e16 and `i++` no longer moves i, so the loop below would never end.
+  if (max - min <= Math.max(Math.abs(min), Math.abs(max)) * 1e-9) {
+    max = min;
     const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
     min -= pad;
     max += pad;
@@ -42,7 +45,9 @@ export function niceTicks(min: number, max: number, target = 5): Ticks {
 /** Expand [min, max] outwards to the nearest nice ticks; degenerate ranges get padding. */
 export function niceDomain(min: number, max: number, target = 5): { domain: [number, number]; ticks: Ticks } {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return niceDomain(0, 1, target);
-  if (max === min) {
+  if (max < min) [min, max] = [max, min];
+  if (max - min <= Math.max(Math.abs(min), Math.abs(max)) * 1e-9) {
+    max = min;
     const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
     min -= pad;
     max += pad;
