@@ -331,7 +331,7 @@ const routerSchema = z
       .strict()
       .prefault({})
       .describe(
-        "A DEPARTURE FROM THE PAPER, off by default: a supervised warm-up of the router alone before RL. Each step minimises the frozen policy's NLL of the reference answer (`<answer>...</answer>` + EOS) given the router's context tokens, on training items only; then Adam's state is reset and, with grpo.beta > 0, the warmed-up router becomes the reference's router. The policy does not move, so the no-experts baseline gets nothing from it.",
+        "A DEPARTURE FROM THE PAPER, off by default: a supervised warm-up of the router alone before RL. Each step minimises the frozen policy's NLL of the reference answer (`<answer>...</answer>` + EOS) given the router's context tokens, on training items only; then Adam's state is reset and, with grpo.beta > 0, the warmed-up router becomes the reference's router. With policyLearningRate 0 (default) the policy does not move and the no-experts baseline gets nothing from it; above 0 the warm-up is also supervised fine-tuning of the policy, which baselines (no-experts, freeze-router) then get as well, with the router left out.",
       ),
   })
   .strict();
@@ -695,9 +695,12 @@ function trainIssues(config: MusketeersConfig, map: SourceMap): ConfigIssue[] {
   if (config.method === 'musketeers' && !config.router.trainable && config.policy.mode === 'frozen') {
     issues.push(at(['router', 'trainable'], 'nothing would train: the router is frozen and policy.mode is frozen; set policy.mode to lora or full', false));
   }
-  if (config.router.warmup.steps > 0 && (config.method !== 'musketeers' || !config.router.trainable)) {
+  const warm = config.router.warmup;
+  const warmsRouter = config.method === 'musketeers' && config.router.trainable;
+  const warmsPolicy = warm.policyLearningRate > 0 && config.policy.mode !== 'frozen';
+  if (warm.steps > 0 && !warmsRouter && !warmsPolicy) {
     const why = config.method !== 'musketeers' ? `method ${config.method} has no router` : 'router.trainable is false';
-    issues.push(at(['router', 'warmup', 'steps'], `the warm-up trains the router, but ${why}; set router.warmup.steps to 0 for this run`, config.router.warmup.steps));
+    issues.push(at(['router', 'warmup', 'steps'], `the warm-up would train nothing: ${why} and router.warmup.policyLearningRate is 0 (or policy.mode frozen); set router.warmup.steps to 0 or give the policy a warm-up rate`, warm.steps));
   }
   if (config.method === 'musketeers' && config.experts.perturb === 'shuffle' && config.train.promptsPerStep < 2) {
     issues.push(at(['experts', 'perturb'], 'shuffle swaps states between the prompts of a step; set train.promptsPerStep to 2 or more', 'shuffle'));

@@ -270,8 +270,9 @@ export class OnnxEngine implements PolicyEngine {
     };
   }
 
-  setReferenceRouter(router: ReadonlyMap<string, NamedTensor>): void {
-    if (this.refRouter) assignInPlace(this.refRouter, router, 'reference router');
+  setReference(state: Pick<EngineCheckpoint, 'router' | 'policy'>): void {
+    if (this.refRouter) assignInPlace(this.refRouter, state.router, 'reference router');
+    if (this.refBase && this.setup.config.policy.mode === 'full') assignInPlace(this.refBase, state.policy, 'reference policy');
   }
 
   restore(state: EngineCheckpoint): void {

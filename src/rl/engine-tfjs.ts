@@ -122,8 +122,9 @@ export class TfjsEngine implements PolicyEngine {
     return grpoUpdate(this.policy.decoder, this.tfRouter, this.optimizer, this.params, batch, hyper, (name) => learningRateOf(learningRate, name));
   }
 
-  setReferenceRouter(router: ReadonlyMap<string, NamedTensor>): void {
-    this.refRouter?.setWeights(new Map(router));
+  setReference(state: Pick<EngineCheckpoint, 'router' | 'policy'>): void {
+    this.refRouter?.setWeights(new Map(state.router));
+    if (this.reference && this.setup.config.policy.mode === 'full') this.reference.decoder.setWeights(new Map(state.policy));
   }
 
   checkpoint(): EngineCheckpoint {

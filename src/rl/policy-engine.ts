@@ -89,8 +89,11 @@ export interface PolicyEngine {
   gradients(batch: UpdateBatch, hyper: GrpoHyper): Promise<EngineGradients>;
   /** One optimizer step on the GRPO loss of the batch. */
   update(batch: UpdateBatch, hyper: GrpoHyper, learningRate: StepLearningRate): Promise<UpdateMetrics>;
-  /** Make these router weights the reference's router (after a router warm-up; beta > 0). */
-  setReferenceRouter(router: ReadonlyMap<string, NamedTensor>): void;
+  /**
+   * Make a warm-up's result the reference (beta > 0): the router, and in full mode the policy weights.
+   * In LoRA mode the reference stays the base policy without adapters (its graphs have no LoRA inputs).
+   */
+  setReference(state: Pick<EngineCheckpoint, 'router' | 'policy'>): void;
   checkpoint(): EngineCheckpoint;
   /** Engine counters for the run summary (onnx: sessions compiled per shape bucket and the seconds that took). */
   stats?(): Record<string, number>;

@@ -231,7 +231,7 @@ async function routerWarmupPhase(
   const saved = latestCheckpoint(dir, (m) => phase.events.warn?.(m));
   if (saved) {
     if (!phase.resumed) engine.restore(saved.checkpoint);
-    engine.setReferenceRouter(saved.checkpoint.router);
+    engine.setReference(saved.checkpoint);
     phase.events.info?.(`router warm-up: restored from ${saved.dir}`);
     return;
   }

@@ -97,6 +97,6 @@ export async function warmupRouter(engine: PolicyEngine, conditioner: Conditione
   const trained = engine.checkpoint();
   const state = { ...trained, optimizer: fresh };
   engine.restore(state);
-  engine.setReferenceRouter(trained.router);
+  engine.setReference(trained);
   return { ...state, nll: { first, last } };
 }
