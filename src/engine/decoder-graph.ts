@@ -218,6 +218,10 @@ export class DecoderStack {
     const q = this.rope(g.reshape(this.linear(h, `${p}.q_proj`, nH * D, withBias), [B, T, nH, D]), ctx); // [B, T, nH, D]
     const kNew = this.rope(g.reshape(this.linear(h, `${p}.k_proj`, nKv * D, withBias), [B, T, nKv, D]), ctx); // [B, T, nKv, D]
     const vNew = g.reshape(this.linear(h, `${p}.v_proj`, nKv * D, withBias), [B, T, nKv, D]);
+    const grp = nH / nKv;
+    // GQA without copying K/V: the grp query heads of one KV head are stacked along the query axis.
+    const qs = g.reshape(g.transpose(g.mul(q, g.scalar(1 / Math.sqrt(D))), [0, 2, 1, 3]), [B, nKv, grp * T, D]);
+    if (past && T === 1) return this.cachedStepAttention(p, qs, kNew, vNew, past, ctx);
     let k = g.transpose(kNew, [0, 2, 1, 3]); // [B, nKv, T, D]
     let v = g.transpose(vNew, [0, 2, 1, 3]);
     if (past) {
@@ -225,13 +229,34 @@ export class DecoderStack {
       v = g.concat([past.v, v], 2);
     }
     const S = k.shape[2];
-    const grp = nH / nKv;
-    // GQA without copying K/V: the grp query heads of one KV head are stacked along the query axis.
-    const qs = g.reshape(g.transpose(g.mul(q, g.scalar(1 / Math.sqrt(D))), [0, 2, 1, 3]), [B, nKv, grp * T, D]);
     const scores = g.reshape(g.matmul(qs, g.transposeLast(k)), [B, nH, T, S]); // [B, nH, T, S]
     const probs = g.reshape(g.softmax(g.add(scores, ctx.bias), -1), [B, nKv, grp * T, S]);
     const attn = g.reshape(g.matmul(probs, v), [B, nH, T, D]); // [B, nH, T, D]
     const merged = g.reshape(g.transpose(attn, [0, 2, 1, 3]), [B * T, nH * D]);
+    return { out: this.linear(merged, `${p}.o_proj`, this.c.hiddenSize, false), kv: { k, v } };
+  }
+
+  /**
+   * Attention of one new token (T = 1) over a cache of S slots without copying the cache: the scores of
+   * the cache keys [.., S] and of the new key [.., 1] are joined (a small copy) before the softmax, and
+   * the output is probs[.., :S] V_past + probs[.., S] v_new. The same values as concatenating the keys
+   * and values first (up to float rounding); kv holds only the new key/value [B, nKv, 1, D].
+   */
+  private cachedStepAttention(p: string, qs: Value, kNew: Value, vNew: Value, past: LayerKv, ctx: PassContext): { out: Value; kv: LayerKv } {
+    const { g } = this;
+    const { numHeads: nH, numKvHeads: nKv, headDim: D } = this.c;
+    const [B, , S] = past.k.shape;
+    const grp = nH / nKv;
+    // [B, 1, nKv, D] and [B, nKv, 1, D] have the same memory layout: reshapes, not transposes.
+    const k = g.reshape(kNew, [B, nKv, 1, D]);
+    const v = g.reshape(vNew, [B, nKv, 1, D]);
+    const pastScores = g.matmul(qs, g.transposeLast(past.k)); // [B, nKv, grp, S]
+    const newScores = g.matmul(qs, g.reshape(kNew, [B, nKv, D, 1])); // [B, nKv, grp, 1]
+    const scores = g.reshape(g.concat([pastScores, newScores], 3), [B, nH, 1, S + 1]);
+    const probs = g.reshape(g.softmax(g.add(scores, ctx.bias), -1), [B, nKv, grp, S + 1]);
+    const fromPast = g.matmul(g.slice(probs, 3, 0, S), past.v); // [B, nKv, grp, D]
+    const fromNew = g.mul(g.slice(probs, 3, S, S + 1), v); // [B, nKv, grp, 1] * [B, nKv, 1, D]
+    const merged = g.reshape(g.add(fromPast, fromNew), [B, nH * D]); // [B, nKv, grp, D] is [B, nH, 1, D]
     return { out: this.linear(merged, `${p}.o_proj`, this.c.hiddenSize, false), kv: { k, v } };
   }
 
@@ -505,8 +530,8 @@ export function decodeStepGraph(g: Graph, spec: DecodeSpec, weights: WeightSourc
   const run = dec.stack(x, passContext(g, c, { cos: DECODE_IO.cos, sin: DECODE_IO.sin, keyMask: DECODE_IO.keyMask }, B, 1, S + 1, S), past);
   g.output(dec.head(dec.rmsNorm(g.reshape(run.last, [B, c.hiddenSize]), 'model.norm.weight')), DECODE_IO.logits);
   run.kv.forEach((kv, i) => {
-    g.output(g.slice(kv.k, 2, S, S + 1), kvName('present', i, 'key'));
-    g.output(g.slice(kv.v, 2, S, S + 1), kvName('present', i, 'value'));
+    g.output(kv.k, kvName('present', i, 'key'));
+    g.output(kv.v, kvName('present', i, 'value'));
   });
 }
 
