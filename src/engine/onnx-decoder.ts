@@ -310,12 +310,8 @@ export class OnnxDecoder {
     const out = await this.run(session, feeds);
     for (let b = 0; b < B; b++) cache.keyMask[b * W + slot] = cache.keyMask[b * W + cap]; // the slot now holds the token
     for (let i = 0; i < numLayers; i++) {
-      const k = out[kvName('present', i, 'key')] as Float32Array; // [B, nKv, 1, D]
-      const v = out[kvName('present', i, 'value')] as Float32Array;
-      for (let r = 0; r < B * nKv; r++) {
-        cache.k[i].set(k.subarray(r * D, (r + 1) * D), (r * cap + slot) * D);
-        cache.v[i].set(v.subarray(r * D, (r + 1) * D), (r * cap + slot) * D);
-      }
+      writeSlot(cache.k[i], out[kvName('present', i, 'key')] as Float32Array, B * nKv, D, cap, slot); // [B, nKv, 1, D]
+      writeSlot(cache.v[i], out[kvName('present', i, 'value')] as Float32Array, B * nKv, D, cap, slot);
     }
     return out[DECODE_IO.logits] as Float32Array;
   }
@@ -323,5 +319,14 @@ export class OnnxDecoder {
   /** Release every cached session. */
   async dispose(): Promise<void> {
     await this.sessions.dispose();
+  }
+}
+
+/** Write this step's keys or values [heads, D] into slot `slot` of a cache [heads, capacity, D] (no per-head views). */
+function writeSlot(cache: Float32Array, step: Float32Array, heads: number, D: number, capacity: number, slot: number): void {
+  for (let r = 0; r < heads; r++) {
+    const to = (r * capacity + slot) * D;
+    const from = r * D;
+    for (let d = 0; d < D; d++) cache[to + d] = step[from + d];
   }
 }
