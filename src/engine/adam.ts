@@ -91,13 +91,22 @@ export class FloatAdam {
     const { beta1, beta2, epsilon, weightDecay } = this;
     const a1 = 1 - beta1;
     const a2 = 1 - beta2;
-    for (let i = 0; i < param.length; i++) {
+    // mi / vi are the float32-rounded values written back, exactly what reading m[i] / v[i] again gives.
+    const n = param.length;
+    if (weightDecay > 0) {
+      for (let i = 0; i < n; i++) {
+        const gi = g[i] * scale;
+        const mi = (m[i] = beta1 * m[i] + a1 * gi);
+        const vi = (v[i] = beta2 * v[i] + a2 * gi * gi);
+        param[i] -= (Math.fround(mi) / c1 / (Math.sqrt(Math.fround(vi) / c2) + epsilon) + param[i] * weightDecay) * lr;
+      }
+      return;
+    }
+    for (let i = 0; i < n; i++) {
       const gi = g[i] * scale;
-      m[i] = beta1 * m[i] + a1 * gi;
-      v[i] = beta2 * v[i] + a2 * gi * gi;
-      let update = m[i] / c1 / (Math.sqrt(v[i] / c2) + epsilon);
-      if (weightDecay > 0) update += param[i] * weightDecay;
-      param[i] -= update * lr;
+      const mi = (m[i] = beta1 * m[i] + a1 * gi);
+      const vi = (v[i] = beta2 * v[i] + a2 * gi * gi);
+      param[i] -= (Math.fround(mi) / c1 / (Math.sqrt(Math.fround(vi) / c2) + epsilon)) * lr;
     }
   }
 

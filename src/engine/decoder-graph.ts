@@ -86,14 +86,17 @@ export const DECODE_IO = {
   /** float32 [B, 1, D]. */
   cos: 'dec.step_cos',
   sin: 'dec.step_sin',
-  /** bool [B, S + 1]: cache slots 0..S-1, then the new token. */
+  /** bool [B, Sp + Sg + 1]: the row's prompt slots, its generated slots, then the new token. */
   keyMask: 'dec.step_keymask',
   /** float [B, vocab]. */
   logits: 'logits',
 } as const;
 
-/** past.{i}.key / past.{i}.value (decode inputs) and present.{i}.key / .value (outputs). */
-export function kvName(kind: 'past' | 'present', layer: number, which: 'key' | 'value'): string {
+/**
+ * prompt.{i}.key / .value (decode inputs: the prompts' keys/values), past.{i}.key / .value (decode inputs:
+ * the generated tokens' keys/values) and present.{i}.key / .value (prefill and decode outputs).
+ */
+export function kvName(kind: 'prompt' | 'past' | 'present', layer: number, which: 'key' | 'value'): string {
   return `${kind}.${layer}.${which}`;
 }
 
@@ -128,6 +131,12 @@ interface LayerKv {
   /** [B, nKv, keys, D] */
   k: Value;
   v: Value;
+}
+
+/** The caches one decode step reads per layer: its prompts' keys/values [P, nKv, Sp, D] and the rows' generated ones [B, nKv, Sg, D]. */
+interface StepKv {
+  prompt: LayerKv;
+  generated: LayerKv;
 }
 
 /** The decoder's weights and layers as graph-building methods (one instance per graph). */
@@ -211,13 +220,17 @@ export class DecoderStack {
   }
 
   /** Self-attention of one layer: h [B*T, H] (normed) -> output [B*T, H] and this layer's keys/values over all keys. */
-  private attention(layer: number, h: Value, B: number, T: number, ctx: PassContext, past?: LayerKv): { out: Value; kv: LayerKv } {
+  private attention(layer: number, h: Value, B: number, T: number, ctx: PassContext, past?: LayerKv, step?: StepKv): { out: Value; kv: LayerKv } {
     const { g } = this;
     const { numHeads: nH, numKvHeads: nKv, headDim: D, attentionBias: withBias } = this.c;
     const p = `model.layers.${layer}.self_attn`;
     const q = this.rope(g.reshape(this.linear(h, `${p}.q_proj`, nH * D, withBias), [B, T, nH, D]), ctx); // [B, T, nH, D]
     const kNew = this.rope(g.reshape(this.linear(h, `${p}.k_proj`, nKv * D, withBias), [B, T, nKv, D]), ctx); // [B, T, nKv, D]
     const vNew = g.reshape(this.linear(h, `${p}.v_proj`, nKv * D, withBias), [B, T, nKv, D]);
+    const grp = nH / nKv;
+    // GQA without copying K/V: the grp query heads of one KV head are stacked along the query axis.
+    const qs = g.reshape(g.transpose(g.mul(q, g.scalar(1 / Math.sqrt(D))), [0, 2, 1, 3]), [B, nKv, grp * T, D]);
+    if (step) return this.cachedStepAttention(p, qs, kNew, vNew, step, ctx);
     let k = g.transpose(kNew, [0, 2, 1, 3]); // [B, nKv, T, D]
     let v = g.transpose(vNew, [0, 2, 1, 3]);
     if (past) {
@@ -225,9 +238,6 @@ export class DecoderStack {
       v = g.concat([past.v, v], 2);
     }
     const S = k.shape[2];
-    const grp = nH / nKv;
-    // GQA without copying K/V: the grp query heads of one KV head are stacked along the query axis.
-    const qs = g.reshape(g.transpose(g.mul(q, g.scalar(1 / Math.sqrt(D))), [0, 2, 1, 3]), [B, nKv, grp * T, D]);
     const scores = g.reshape(g.matmul(qs, g.transposeLast(k)), [B, nH, T, S]); // [B, nH, T, S]
     const probs = g.reshape(g.softmax(g.add(scores, ctx.bias), -1), [B, nKv, grp * T, S]);
     const attn = g.reshape(g.matmul(probs, v), [B, nH, T, D]); // [B, nH, T, D]
@@ -235,14 +245,46 @@ export class DecoderStack {
     return { out: this.linear(merged, `${p}.o_proj`, this.c.hiddenSize, false), kv: { k, v } };
   }
 
+  /**
+   * Attention of one new token per row (T = 1) over its prompt's cached keys, its own generated keys and
+   * itself, without copying any cache: the three score blocks are joined (a small copy) before the
+   * softmax and the output is the sum of the three probability-weighted value blocks. The rows of one
+   * prompt are consecutive (row b reads prompt floor(b / G)), so the G rows of a prompt attend to its
+   * keys in one product and the prompt cache is never copied per row. The same values as concatenating
+   * the keys and values first (up to float rounding); kv holds only the new key/value [B, nKv, 1, D].
+   */
+  private cachedStepAttention(p: string, qs: Value, kNew: Value, vNew: Value, step: StepKv, ctx: PassContext): { out: Value; kv: LayerKv } {
+    const { g } = this;
+    const { numHeads: nH, numKvHeads: nKv, headDim: D } = this.c;
+    const [B, , grp] = qs.shape;
+    const [P, , Sp] = step.prompt.k.shape;
+    const Sg = step.generated.k.shape[2];
+    const G = B / P;
+    // [B, 1, nKv, D] and [B, nKv, 1, D] have the same memory layout: reshapes, not transposes.
+    const v = g.reshape(vNew, [B, nKv, 1, D]);
+    const byPrompt = (x: Value) => (G === 1 ? x : g.reshape(g.transpose(g.reshape(x, [P, G, nKv, grp, x.shape[3]]), [0, 2, 1, 3, 4]), [P, nKv, G * grp, x.shape[3]]));
+    const byRow = (x: Value) => (G === 1 ? x : g.reshape(g.transpose(g.reshape(x, [P, nKv, G, grp, x.shape[3]]), [0, 2, 1, 3, 4]), [B, nKv, grp, x.shape[3]]));
+    const promptScores = byRow(g.matmul(byPrompt(qs), g.transposeLast(step.prompt.k))); // [B, nKv, grp, Sp]
+    const generatedScores = g.matmul(qs, g.transposeLast(step.generated.k)); // [B, nKv, grp, Sg]
+    const newScores = g.matmul(qs, g.reshape(kNew, [B, nKv, D, 1])); // [B, nKv, grp, 1]
+    const W = Sp + Sg + 1;
+    const scores = g.reshape(g.concat([promptScores, generatedScores, newScores], 3), [B, nH, 1, W]);
+    const probs = g.reshape(g.softmax(g.add(scores, ctx.bias), -1), [B, nKv, grp, W]);
+    const fromPrompt = byRow(g.matmul(byPrompt(g.slice(probs, 3, 0, Sp)), step.prompt.v)); // [B, nKv, grp, D]
+    const fromGenerated = g.matmul(g.slice(probs, 3, Sp, Sp + Sg), step.generated.v);
+    const fromNew = g.mul(g.slice(probs, 3, Sp + Sg, W), v); // [B, nKv, grp, 1] * [B, nKv, 1, D]
+    const merged = g.reshape(g.add(g.add(fromPrompt, fromGenerated), fromNew), [B, nH * D]); // [B, nKv, grp, D] is [B, nH, 1, D]
+    return { out: this.linear(merged, `${p}.o_proj`, this.c.hiddenSize, false), kv: { k: g.reshape(kNew, [B, nKv, 1, D]), v } };
+  }
+
   /** One decoder layer: x [B, T, H] -> [B, T, H], plus its keys/values [B, nKv, keys, D]. */
-  layer(i: number, x: Value, ctx: PassContext, past?: LayerKv): { x: Value; kv: LayerKv } {
+  layer(i: number, x: Value, ctx: PassContext, past?: LayerKv, step?: StepKv): { x: Value; kv: LayerKv } {
     const { g } = this;
     const [B, T, H] = x.shape;
     const I = this.c.intermediateSize;
     const p = `model.layers.${i}`;
     const h = g.reshape(this.rmsNorm(x, `${p}.input_layernorm.weight`), [B * T, H]);
-    const att = this.attention(i, h, B, T, ctx, past);
+    const att = this.attention(i, h, B, T, ctx, past, step);
     const x1 = g.add(x, g.reshape(att.out, [B, T, H]));
     const h2 = g.reshape(this.rmsNorm(x1, `${p}.post_attention_layernorm.weight`), [B * T, H]);
     const gate = this.linear(h2, `${p}.mlp.gate_proj`, I, false); // [B*T, I]
@@ -251,12 +293,15 @@ export class DecoderStack {
     return { x: out, kv: att.kv };
   }
 
-  /** Every layer: x [B, T, H] -> last [B, T, H] and each layer's keys/values. */
-  stack(x: Value, ctx: PassContext, past?: readonly LayerKv[]): { last: Value; kv: LayerKv[] } {
+  /**
+   * Every layer: x [B, T, H] -> last [B, T, H] and each layer's keys/values. `past`: keys/values before
+   * these tokens, per row; `step` (a one-token decode step instead): the prompt and generated caches.
+   */
+  stack(x: Value, ctx: PassContext, past?: readonly LayerKv[], step?: readonly StepKv[]): { last: Value; kv: LayerKv[] } {
     const kv: LayerKv[] = [];
     let h = x;
     for (let i = 0; i < this.c.numLayers; i++) {
-      const out = this.layer(i, h, ctx, past?.[i]);
+      const out = this.layer(i, h, ctx, past?.[i], step?.[i]);
       h = out.x;
       kv.push(out.kv);
     }
@@ -485,28 +530,37 @@ export interface DecodeSpec {
   config: DecoderConfig;
   /** Rows. */
   B: number;
-  /** Cache capacity (key slots before the new token). */
-  S: number;
+  /** Distinct prompts (B a multiple of P): row b continues prompt floor(b / (B / P)). */
+  P: number;
+  /** Prompt key slots (prefix + padded prompt). */
+  Sp: number;
+  /** Generated-token key slots before the new token (cache capacity), >= 1. */
+  Sg: number;
   lora?: LoraSpec;
 }
 
 /**
- * One KV-cached decode step over a fixed-capacity cache: inputs dec.step_ids [B, 1], cos/sin [B, 1, D],
- * key mask [B, S + 1] (slots, then the new token) and past.{i}.key / .value [B, nKv, S, D]; outputs
- * `logits` [B, V] and present.{i}.key / .value [B, nKv, 1, D] (this step's keys/values, for the caller
- * to write into its cache).
+ * One KV-cached decode step over fixed-capacity caches: inputs dec.step_ids [B, 1], cos/sin [B, 1, D],
+ * key mask [B, Sp + Sg + 1] (the row's prompt slots, its generated slots, then the new token),
+ * prompt.{i}.key / .value [P, nKv, Sp, D] (the prefill's present outputs, shared by each prompt's rows)
+ * and past.{i}.key / .value [B, nKv, Sg, D] (the generated tokens so far); outputs `logits` [B, V] and
+ * present.{i}.key / .value [B, nKv, 1, D] (this step's keys/values, for the caller to write into its cache).
  */
 export function decodeStepGraph(g: Graph, spec: DecodeSpec, weights: WeightSource, lora?: WeightSource): void {
-  const { config: c, B, S } = spec;
+  const { config: c, B, P, Sp, Sg } = spec;
   const { numKvHeads: nKv, headDim: D } = c;
+  for (const [k, v] of Object.entries({ B, P, Sp, Sg })) if (!Number.isInteger(v) || v < 1) throw new Error(`decode spec: ${k} must be a positive integer (got ${v})`);
+  if (B % P !== 0) throw new Error(`decode spec: B = ${B} rows is not a multiple of P = ${P} prompts`);
   const dec = new DecoderStack(g, c, weights, spec.lora && lora ? { spec: spec.lora, source: lora } : undefined);
-  const past = Array.from({ length: c.numLayers }, (_, i) => ({ k: g.floatInput(kvName('past', i, 'key'), [B, nKv, S, D]), v: g.floatInput(kvName('past', i, 'value'), [B, nKv, S, D]) }));
+  const cache = (kind: 'prompt' | 'past', i: number, rows: number, slots: number) => ({ k: g.floatInput(kvName(kind, i, 'key'), [rows, nKv, slots, D]), v: g.floatInput(kvName(kind, i, 'value'), [rows, nKv, slots, D]) });
+  const step = Array.from({ length: c.numLayers }, (_, i) => ({ prompt: cache('prompt', i, P, Sp), generated: cache('past', i, B, Sg) }));
   const x = dec.embed(g.input(DECODE_IO.ids, 'int64', [B, 1])); // [B, 1, H]
-  const run = dec.stack(x, passContext(g, c, { cos: DECODE_IO.cos, sin: DECODE_IO.sin, keyMask: DECODE_IO.keyMask }, B, 1, S + 1, S), past);
+  const keys = Sp + Sg + 1;
+  const run = dec.stack(x, passContext(g, c, { cos: DECODE_IO.cos, sin: DECODE_IO.sin, keyMask: DECODE_IO.keyMask }, B, 1, keys, keys - 1), undefined, step);
   g.output(dec.head(dec.rmsNorm(g.reshape(run.last, [B, c.hiddenSize]), 'model.norm.weight')), DECODE_IO.logits);
   run.kv.forEach((kv, i) => {
-    g.output(g.slice(kv.k, 2, S, S + 1), kvName('present', i, 'key'));
-    g.output(g.slice(kv.v, 2, S, S + 1), kvName('present', i, 'value'));
+    g.output(kv.k, kvName('present', i, 'key'));
+    g.output(kv.v, kvName('present', i, 'value'));
   });
 }
 

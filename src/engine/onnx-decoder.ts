@@ -1,8 +1,10 @@
 // The Llama-family decoder on ONNX Runtime through the engine graphs of ./decoder-graph.ts: teacher-forced
 // completion log-probs (old/reference log-probs, no gradients) and seeded KV-cached sampling that makes
 // the same token choices as TfDecoder.generate (src/models/decoder.ts): one prefill per distinct prompt,
-// its keys/values copied to the rows, one decode step per token over a fixed-capacity cache, the same
-// PyRandom draws (one per sampled token, row order) and the same stop / EOS / padding rules.
+// one decode step per token that reads the prompts' keys/values as the prefill left them (shared by the
+// rows of a prompt when the rows come grouped by prompt, as rollouts do; copied per row otherwise) and
+// a fixed-capacity cache of the generated tokens' keys/values, the same PyRandom draws (one per sampled
+// token, row order) and the same stop / EOS / padding rules.
 //
 // Frozen base weights enter the graphs either as initializers (each session holds its own copy; ORT
 // pre-packs them) or as graph inputs (one copy in this process, fed to every session on each run);
@@ -73,19 +75,29 @@ export interface OnnxCompletionBatch {
 interface DecodeState extends SamplingRows {
   B: number;
   rowPrompt: readonly number[];
-  /** [B][slots used so far]: prompt keys, then one column per step (0 for finished rows). */
-  mask: number[][];
 }
 
-/** Per-layer KV buffers [B, nKv, capacity, D]. */
+interface LayerArrays {
+  k: Float32Array;
+  v: Float32Array;
+}
+
+/** The caches of one generate() call, per layer, and the key mask of the decode step. */
 interface KvBuffers {
-  capacity: number;
-  k: Float32Array[];
-  v: Float32Array[];
-  /** [B, capacity + 1]: the key mask fed to the decode step (slots so far, then the new token), kept up to date. */
+  /** Prompt key slots (prefix + padded prompt) and generated-token slots (capacity). */
+  Sp: number;
+  Sg: number;
+  /** Prompt caches [prompts, nKv, Sp, D]: the prefill's, or copied per row (prompts = B) when rows are not grouped by prompt. */
+  prompts: number;
+  prompt: LayerArrays[];
+  /** Generated tokens' keys/values [B, nKv, Sg, D]. */
+  generated: LayerArrays[];
+  /** [B, Sp + Sg + 1]: the key mask fed to the decode step (prompt slots, generated slots, the new token), kept up to date. */
   keyMask: Uint8Array;
   /** Real tokens of each row so far (its next position id is this count). */
   seen: Int32Array;
+  /** Generated slots filled so far (the next decode step's token goes into this one). */
+  used: number;
 }
 
 export class OnnxDecoder {
@@ -212,12 +224,9 @@ export class OnnxDecoder {
     const K = options.prefix ? options.prefix.K : 0;
     if (options.prefix && options.prefix.data.length !== P * K * this.config.hiddenSize) throw new Error(`generate: prefix holds ${options.prefix.data.length} values, expected [P, K, hidden] = ${shapeText([P, K, this.config.hiddenSize])}`);
     const Tp = bucketLength(Math.max(1, ...options.promptIds.map((p) => p.length)), this.bucket);
-    const S = K + Tp;
     const pre = await this.prefill(options.promptIds, options.prefix?.data, K, Tp, state.padId);
-    const promptMask = pre.mask;
-    state.mask = state.rowPrompt.map((p) => [...promptMask[p]]);
-    const capacity = options.maxNewTokens > 1 ? bucketLength(S + options.maxNewTokens - 1, this.cacheBucket) : 0;
-    const cache = this.rowCache(pre.present, state.rowPrompt, P, S, capacity, state.mask);
+    const Sg = options.maxNewTokens > 1 ? bucketLength(options.maxNewTokens - 1, this.cacheBucket) : 0;
+    const cache = this.caches(pre.present, pre.mask, state.rowPrompt, K + Tp, Sg);
     const V = this.config.vocabSize;
     let logits: Float32Array = new Float32Array(state.B * V);
     state.rowPrompt.forEach((p, b) => logits.set(pre.logits.subarray(p * V, (p + 1) * V), b * V));
@@ -235,11 +244,11 @@ export class OnnxDecoder {
     checkIds(this.config, options.promptIds, 'promptIds');
     const rng = new PyRandom(options.seed);
     const B = rowPrompt.length;
-    return { B, rowPrompt, mask: [], padId, eosIds, stopStrings, tokens: rowPrompt.map(() => []), finish: new Array(B).fill(undefined), uniform: () => rng.random() };
+    return { B, rowPrompt, padId, eosIds, stopStrings, tokens: rowPrompt.map(() => []), finish: new Array(B).fill(undefined), uniform: () => rng.random() };
   }
 
   /** Run the prefill graph: logits [P, V], per-layer present keys/values [P, nKv, S, D], the prompt key mask [P][S]. */
-  private async prefill(promptIds: number[][], prefix: Float32Array | undefined, K: number, Tp: number, padId: number): Promise<{ logits: Float32Array; present: { k: Float32Array; v: Float32Array }[]; mask: number[][] }> {
+  private async prefill(promptIds: number[][], prefix: Float32Array | undefined, K: number, Tp: number, padId: number): Promise<{ logits: Float32Array; present: LayerArrays[]; mask: number[][] }> {
     const P = promptIds.length;
     const spec = { config: this.config, P, Tp, K, lora: this.lora };
     const session = await this.sessions.get(`prefill:${this.keySuffix()}:P${P}:T${Tp}:K${K}`, () => {
@@ -255,73 +264,89 @@ export class OnnxDecoder {
     return { logits: out[PREFILL_IO.logits] as Float32Array, present, mask };
   }
 
-  /** KV buffers [B, nKv, capacity, D] per layer holding each row's prompt keys/values in slots 0..S-1. */
-  private rowCache(present: { k: Float32Array; v: Float32Array }[], rowPrompt: readonly number[], P: number, S: number, capacity: number, mask: readonly (readonly number[])[]): KvBuffers {
+  /**
+   * The decode step's caches: the prompts' keys/values [P, nKv, Sp, D] as the prefill gave them when
+   * row b continues prompt floor(b / (B / P)) (rollouts: each prompt's G rows in a block), else copied
+   * to one per row; empty generated caches [B, nKv, Sg, D]; the key mask with each row's prompt mask.
+   */
+  private caches(present: LayerArrays[], promptMask: readonly (readonly number[])[], rowPrompt: readonly number[], Sp: number, Sg: number): KvBuffers {
     const { numKvHeads: nKv, headDim: D } = this.config;
     const B = rowPrompt.length;
-    const copy = (src: Float32Array) => {
-      if (src.length !== P * nKv * S * D) throw new Error(`prefill keys/values hold ${src.length} values, expected [${P}, ${nKv}, ${S}, ${D}]`);
-      const dst = new Float32Array(B * nKv * capacity * D);
-      rowPrompt.forEach((p, b) => {
-        for (let h = 0; h < nKv; h++) dst.set(src.subarray((p * nKv + h) * S * D, (p * nKv + h + 1) * S * D), (b * nKv + h) * capacity * D);
-      });
+    const P = promptMask.length;
+    const grouped = B % P === 0 && rowPrompt.every((p, b) => p === Math.floor(b / (B / P)));
+    const block = nKv * Sp * D; // one prompt's keys (or values)
+    const perRow = (src: Float32Array) => {
+      if (src.length !== P * block) throw new Error(`prefill keys/values hold ${src.length} values, expected [${P}, ${nKv}, ${Sp}, ${D}]`);
+      if (grouped) return src;
+      const dst = new Float32Array(B * block);
+      rowPrompt.forEach((p, b) => dst.set(src.subarray(p * block, (p + 1) * block), b * block));
       return dst;
     };
-    const keyMask = new Uint8Array(B * (capacity + 1));
+    const W = Sp + Sg + 1;
+    const keyMask = new Uint8Array(B * W);
     const seen = new Int32Array(B);
-    mask.forEach((row, b) => {
-      row.forEach((m, j) => (keyMask[b * (capacity + 1) + j] = m));
-      seen[b] = row.reduce((a, m) => a + m, 0);
+    rowPrompt.forEach((p, b) => {
+      promptMask[p].forEach((m, j) => (keyMask[b * W + j] = m));
+      seen[b] = promptMask[p].reduce((a, m) => a + m, 0);
     });
-    if (capacity === 0) return { capacity, k: [], v: [], keyMask, seen };
-    return { capacity, k: present.map((l) => copy(l.k)), v: present.map((l) => copy(l.v)), keyMask, seen };
+    const empty = () => new Float32Array(B * nKv * Sg * D);
+    const prompt = Sg === 0 ? [] : present.map((l) => ({ k: perRow(l.k), v: perRow(l.v) }));
+    const generated = Sg === 0 ? [] : present.map(() => ({ k: empty(), v: empty() }));
+    return { Sp, Sg, prompts: grouped ? P : B, prompt, generated, keyMask, seen, used: 0 };
   }
 
   /** Feed each row's last token (padding for finished rows), run one decode step, store its keys/values; returns logits [B, V]. */
   private async decodeStep(state: DecodeState, cache: KvBuffers): Promise<Float32Array> {
-    const { B, mask, tokens, finish, padId } = state;
+    const { B, tokens, finish, padId } = state;
     const { numKvHeads: nKv, headDim: D, numLayers } = this.config;
-    const cap = cache.capacity;
+    const { Sp, Sg, prompts } = cache;
+    const slot = cache.used; // the generated slot this step's token goes into afterwards
+    if (slot >= Sg) throw new Error(`OnnxDecoder: decode slot ${slot} is past the generated-token capacity ${Sg}`);
     const next = tokens.map((t, b) => (finish[b] ? padId : t[t.length - 1]));
-    mask.forEach((row, b) => row.push(finish[b] ? 0 : 1));
-    const slot = mask[0].length - 1; // the new token's key index
-    if (slot >= cap) throw new Error(`OnnxDecoder: decode slot ${slot} is past the cache capacity ${cap}`);
-    // The new token is key `cap` of this step and goes into slot `slot` of the cache afterwards.
-    const W = cap + 1;
+    // The new token is the last key of this step.
+    const W = Sp + Sg + 1;
     const positions: number[][] = new Array(B);
     for (let b = 0; b < B; b++) {
       const real = finish[b] ? 0 : 1;
-      cache.keyMask[b * W + cap] = real;
+      cache.keyMask[b * W + W - 1] = real;
       positions[b] = [Math.max(cache.seen[b] + real - 1, 0)];
       cache.seen[b] += real;
     }
     const { cos, sin } = ropeFeeds(this.config, positions);
-    const session = await this.sessions.get(`decode:${this.keySuffix()}:B${B}:S${cap}`, () => {
-      const g = new Graph(`decoder_decode_B${B}_S${cap}`);
+    const session = await this.sessions.get(`decode:${this.keySuffix()}:B${B}:P${prompts}:Sp${Sp}:Sg${Sg}`, () => {
+      const g = new Graph(`decoder_decode_B${B}_P${prompts}_Sp${Sp}_Sg${Sg}`);
       const { base, lora } = this.sources(g);
-      decodeStepGraph(g, { config: this.config, B, S: cap, lora: this.lora }, base, lora);
+      decodeStepGraph(g, { config: this.config, B, P: prompts, Sp, Sg, lora: this.lora }, base, lora);
       return g;
     });
     const feeds: Record<string, TypedArray> = { [DECODE_IO.ids]: BigInt64Array.from(next, (t) => BigInt(t)), [DECODE_IO.cos]: cos, [DECODE_IO.sin]: sin, [DECODE_IO.keyMask]: cache.keyMask };
     for (let i = 0; i < numLayers; i++) {
-      feeds[kvName('past', i, 'key')] = cache.k[i];
-      feeds[kvName('past', i, 'value')] = cache.v[i];
+      feeds[kvName('prompt', i, 'key')] = cache.prompt[i].k;
+      feeds[kvName('prompt', i, 'value')] = cache.prompt[i].v;
+      feeds[kvName('past', i, 'key')] = cache.generated[i].k;
+      feeds[kvName('past', i, 'value')] = cache.generated[i].v;
     }
     const out = await this.run(session, feeds);
-    for (let b = 0; b < B; b++) cache.keyMask[b * W + slot] = cache.keyMask[b * W + cap]; // the slot now holds the token
+    for (let b = 0; b < B; b++) cache.keyMask[b * W + Sp + slot] = cache.keyMask[b * W + W - 1]; // the slot now holds the token
     for (let i = 0; i < numLayers; i++) {
-      const k = out[kvName('present', i, 'key')] as Float32Array; // [B, nKv, 1, D]
-      const v = out[kvName('present', i, 'value')] as Float32Array;
-      for (let r = 0; r < B * nKv; r++) {
-        cache.k[i].set(k.subarray(r * D, (r + 1) * D), (r * cap + slot) * D);
-        cache.v[i].set(v.subarray(r * D, (r + 1) * D), (r * cap + slot) * D);
-      }
+      writeSlot(cache.generated[i].k, out[kvName('present', i, 'key')] as Float32Array, B * nKv, D, Sg, slot); // [B, nKv, 1, D]
+      writeSlot(cache.generated[i].v, out[kvName('present', i, 'value')] as Float32Array, B * nKv, D, Sg, slot);
     }
+    cache.used++;
     return out[DECODE_IO.logits] as Float32Array;
   }
 
   /** Release every cached session. */
   async dispose(): Promise<void> {
     await this.sessions.dispose();
+  }
+}
+
+/** Write this step's keys or values [heads, D] into slot `slot` of a cache [heads, capacity, D] (no per-head views). */
+function writeSlot(cache: Float32Array, step: Float32Array, heads: number, D: number, capacity: number, slot: number): void {
+  for (let r = 0; r < heads; r++) {
+    const to = (r * capacity + slot) * D;
+    const from = r * D;
+    for (let d = 0; d < D; d++) cache[to + d] = step[from + d];
   }
 }

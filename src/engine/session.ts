@@ -2,16 +2,22 @@
 // module, feed typed arrays by input name (checked against the graph's static shapes before the run),
 // read typed arrays back. A SessionCache holds one session per shape bucket and graph kind, built on
 // first use and disposed together.
+//
+// Threads: a graph whose largest matrix product is small (the tiny world's models) runs on one
+// intra-op thread unless told otherwise. Its ops take microseconds, so a second thread gains little
+// (~20% on an idle 2-core machine) but every op then waits for both threads: on a loaded machine a
+// descheduled worker stalls each of hundreds of ops, and the same runs took 2x longer than on one thread
+// (NOTES-speed.md). Graphs with large products (real models) keep ORT's default (every core).
 
 import { type EngineArray, type ExecutionProvider, type OrtSession, createSession, engineTensor } from '../experts/ort.js';
-import { type Graph, type Value, shapeText, sizeOf } from './graph.js';
+import { type Graph, type GraphNode, type Value, shapeText, sizeOf } from './graph.js';
 
 export interface EngineSessionOptions {
   executionProviders?: ExecutionProvider[];
   warn?: (message: string) => void;
   /** ORT graph optimisation level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Threads per operator (default: ORT's choice, every core); 1 when several processes share the cores. */
+  /** Threads per operator (default: 1 for graphs of small ops, see singleThreadGraph; else ORT's choice, every core). */
   intraOpThreads?: number;
   /** ORT's CPU memory arena per session (default on; measured on the quickstart: 2.8 GB peak RSS and 0.58 s/step with it, 0.69 GB and 0.64-0.76 s/step without). */
   cpuMemArena?: boolean;
@@ -19,6 +25,23 @@ export interface EngineSessionOptions {
 
 export type Feeds = Record<string, EngineArray>;
 export type Fetched = Record<string, EngineArray>;
+
+/** Largest matrix product (FLOPs of one MatMul / Gemm) of a graph below which it runs on one thread by default. */
+export const SMALL_PRODUCT_FLOPS = 2 ** 27;
+
+/** 2 * M * N * K of a MatMul / Gemm node (a batched MatMul counts its whole output), from the static shapes. */
+function productFlops(node: GraphNode): number {
+  const a = node.inputs[0];
+  if (!a || (node.op !== 'MatMul' && node.op !== 'Gemm')) return 0;
+  const transA = node.op === 'Gemm' && node.attrs.transA?.kind === 'int' && Number(node.attrs.transA.value) === 1;
+  const k = transA ? a.shape[0] : a.shape[a.shape.length - 1];
+  return 2 * sizeOf(node.outputs[0].shape) * k;
+}
+
+/** Whether every matrix product of the graph is small (see SMALL_PRODUCT_FLOPS). */
+export function singleThreadGraph(graph: Graph): boolean {
+  return graph.nodes.every((n) => productFlops(n) < SMALL_PRODUCT_FLOPS);
+}
 
 const ARRAY_OF: Record<Value['dtype'], string> = { float32: 'Float32Array', float64: 'Float64Array', int64: 'BigInt64Array', int32: 'Int32Array', bool: 'Uint8Array' };
 
@@ -35,7 +58,7 @@ export class EngineSession {
   static async compile(graph: Graph, options: EngineSessionOptions = {}): Promise<EngineSession> {
     const t0 = performance.now();
     const bytes = graph.encode();
-    const session = await createSession(bytes, { executionProviders: options.executionProviders, warn: options.warn, name: `engine graph ${graph.name}`, graphOptimizationLevel: options.optimization, intraOpThreads: options.intraOpThreads, cpuMemArena: options.cpuMemArena ?? true });
+    const session = await createSession(bytes, { executionProviders: options.executionProviders, warn: options.warn, name: `engine graph ${graph.name}`, graphOptimizationLevel: options.optimization, intraOpThreads: options.intraOpThreads ?? (singleThreadGraph(graph) ? 1 : undefined), cpuMemArena: options.cpuMemArena ?? true });
     return new EngineSession(session, graph.name, [...graph.inputs], [...graph.outputs], (performance.now() - t0) / 1000);
   }
 

@@ -34,11 +34,8 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
   if (!(topP > 0 && topP <= 1)) throw new Error(`topP must be in (0, 1] (got ${topP})`);
   if (temperature === 0) return argmax(logits);
   const n = logits.length;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) if (logits[i] > max) max = logits[i];
-  const probs = new Float64Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += probs[i] = Math.exp((logits[i] - max) / temperature);
+  const probs = scratch(n);
+  const total = expWeights(logits, temperature, probs);
   const u = uniform();
   if (topP >= 1) {
     let target = u * total;
@@ -46,23 +43,98 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
       target -= probs[i];
       if (target < 0) return i;
     }
-    return lastPositive(probs);
+    return lastPositive(probs, n);
   }
-  // Most probable first; equal probabilities keep index order so the result does not depend on sort stability.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
-  let kept = 0;
-  let mass = 0;
-  while (kept < n && (kept === 0 || mass < topP * total)) mass += probs[order[kept++]];
-  let target = u * mass;
-  for (let j = 0; j < kept; j++) {
-    target -= probs[order[j]];
-    if (target < 0) return order[j];
-  }
-  return order[kept - 1];
+  return sampleNucleus(probs, n, total, topP, u);
 }
 
-function lastPositive(probs: Float64Array): number {
-  for (let i = probs.length - 1; i >= 0; i--) if (probs[i] > 0) return i;
+/** A reused float64 buffer of at least n values (sampling allocates nothing per token). */
+let buffer = new Float64Array(0);
+function scratch(n: number): Float64Array {
+  if (buffer.length < n) buffer = new Float64Array(n);
+  return buffer;
+}
+
+/** probs[i] = exp((logits[i] - max) / temperature) for i < n; returns their sum (in index order). */
+function expWeights(logits: ArrayLike<number>, temperature: number, probs: Float64Array): number {
+  const n = logits.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (logits[i] > max) max = logits[i];
+  let total = 0;
+  for (let i = 0; i < n; i++) total += probs[i] = Math.exp((logits[i] - max) / temperature);
+  return total;
+}
+
+/**
+ * Top-p draw: tokens in order of probability (equal probabilities in index order, so the result does
+ * not depend on sort stability) are kept until their mass reaches topP * total, then one is drawn from
+ * the kept set. The order is produced lazily by a binary max-heap, so only the kept tokens are ordered;
+ * the kept set, its mass and the draw are those of sorting every index first.
+ */
+function sampleNucleus(probs: Float64Array, n: number, total: number, topP: number, u: number): number {
+  const heap = new MaxHeap(probs, n);
+  const order: number[] = [];
+  let mass = 0;
+  while (order.length < n && (order.length === 0 || mass < topP * total)) {
+    const i = heap.pop();
+    order.push(i);
+    mass += probs[i];
+  }
+  let target = u * mass;
+  for (const i of order) {
+    target -= probs[i];
+    if (target < 0) return i;
+  }
+  return order[order.length - 1];
+}
+
+/** Indices 0..n-1 by probability, largest first, ties to the lower index. */
+class MaxHeap {
+  private readonly items: Int32Array;
+  private size: number;
+
+  constructor(
+    private readonly probs: Float64Array,
+    n: number,
+  ) {
+    this.items = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.items[i] = i;
+    this.size = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  /** Whether index a comes before index b. */
+  private before(a: number, b: number): boolean {
+    const pa = this.probs[a];
+    const pb = this.probs[b];
+    return pa > pb || (pa === pb && a < b);
+  }
+
+  private down(at: number): void {
+    const { items } = this;
+    let i = at;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let top = i;
+      if (l < this.size && this.before(items[l], items[top])) top = l;
+      if (r < this.size && this.before(items[r], items[top])) top = r;
+      if (top === i) return;
+      [items[i], items[top]] = [items[top], items[i]];
+      i = top;
+    }
+  }
+
+  pop(): number {
+    const first = this.items[0];
+    this.items[0] = this.items[--this.size];
+    this.down(0);
+    return first;
+  }
+}
+
+function lastPositive(probs: Float64Array, n: number): number {
+  for (let i = n - 1; i >= 0; i--) if (probs[i] > 0) return i;
   return 0;
 }
 

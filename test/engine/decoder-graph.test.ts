@@ -228,13 +228,14 @@ test('(c) prefill and decode-step logits equal TfDecoder.forward at the last pos
     const prefix = randomArray(2 * K * H, 8);
     const Tp = 8;
     const S = K + Tp;
-    const cap = 16;
-    const step = [7, 2];
-    const lastLogits = (rows: number[][]) => {
+    /** TfDecoder's last-position logits of rows continuing prompts rowPrompt (each with its prompt's prefix). */
+    const lastLogits = (rows: number[][], rowPrompt = [0, 1]) => {
       const width = Math.max(...rows.map((r) => r.length));
       const ids = rows.map((r) => [...new Array<number>(width - r.length).fill(0), ...r]);
       const mask = rows.map((r) => [...new Array<number>(width - r.length).fill(0), ...r.map(() => 1)]);
-      const p = tf.tensor3d(prefix, [2, K, H]);
+      const rowPrefix = new Float32Array(rows.length * K * H);
+      rowPrompt.forEach((q, b) => rowPrefix.set(prefix.subarray(q * K * H, (q + 1) * K * H), b * K * H));
+      const p = tf.tensor3d(rowPrefix, [rows.length, K, H]);
       const out = dec.forward({ prefixEmbeds: p, inputIds: ids, attentionMask: mask });
       const all = out.logits.arraySync();
       tf.dispose([p, out.logits, out.finalHidden]);
@@ -249,29 +250,36 @@ test('(c) prefill and decode-step logits equal TfDecoder.forward at the last pos
     const d0 = Math.max(...ref0.flatMap((row, b) => row.map((x, v) => Math.abs(x - (pre.logits as Float32Array)[b * V + v]))));
     assert.ok(d0 <= 1e-4, `${label} prefill logits: ${d0}`);
 
-    const gd = new Graph('decode');
-    decodeStepGraph(gd, { config, B: 2, S: cap }, initializers(gd, w));
-    const feeds: Record<string, TypedArray> = {};
-    for (let i = 0; i < config.numLayers; i++) {
-      for (const which of ['key', 'value'] as const) {
-        const src = pre[kvName('present', i, which)] as Float32Array; // [2, nKv, S, D]
-        const buf = new Float32Array(2 * nKv * cap * D);
-        for (let r = 0; r < 2 * nKv; r++) buf.set(src.subarray(r * S * D, (r + 1) * S * D), r * cap * D);
-        feeds[kvName('past', i, which)] = buf;
+    // One decode step, rows 1:1 with prompts (P = B = 2) and grouped (P = 2, B = 4: rows 0-1 continue
+    // prompt 0, rows 2-3 prompt 1), each over the prefill's prompt caches and an empty generated cache.
+    const Sg = 16;
+    const decodeCase = async (rowPrompt: number[], step: number[]) => {
+      const B = rowPrompt.length;
+      const gd = new Graph(`decode_B${B}`);
+      decodeStepGraph(gd, { config, B, P: 2, Sp: S, Sg }, initializers(gd, w));
+      const feeds: Record<string, TypedArray> = {};
+      for (let i = 0; i < config.numLayers; i++) {
+        for (const which of ['key', 'value'] as const) {
+          feeds[kvName('prompt', i, which)] = pre[kvName('present', i, which)] as Float32Array; // [2, nKv, S, D]
+          feeds[kvName('past', i, which)] = new Float32Array(B * nKv * Sg * D);
+        }
       }
-    }
-    const mask = pf.mask.map((row) => [...row, 1]);
-    const { cos, sin } = ropeFeeds(config, mask.map((row) => [positionIdsOf(row)[S]]));
-    feeds[DECODE_IO.ids] = int64Of(step.map((t) => [t]));
-    feeds[DECODE_IO.cos] = cos;
-    feeds[DECODE_IO.sin] = sin;
-    feeds[DECODE_IO.keyMask] = boolOf(mask.map((row) => Array.from({ length: cap + 1 }, (_, j) => (j === cap ? 1 : j < S ? row[j] : 0))));
-    const out = await runGraph(gd, feeds);
-    const ref1 = lastLogits(prompts.map((p, b) => [...p, step[b]]));
-    const d1 = Math.max(...ref1.flatMap((row, b) => row.map((x, v) => Math.abs(x - (out.logits as Float32Array)[b * V + v]))));
+      const mask = rowPrompt.map((p) => [...pf.mask[p], 1]);
+      const { cos, sin } = ropeFeeds(config, mask.map((row) => [positionIdsOf(row)[S]]));
+      feeds[DECODE_IO.ids] = int64Of(step.map((t) => [t]));
+      feeds[DECODE_IO.cos] = cos;
+      feeds[DECODE_IO.sin] = sin;
+      feeds[DECODE_IO.keyMask] = boolOf(mask.map((row) => Array.from({ length: S + Sg + 1 }, (_, j) => (j === S + Sg ? 1 : j < S ? row[j] : 0))));
+      const out = await runGraph(gd, feeds);
+      const ref = lastLogits(rowPrompt.map((p, b) => [...prompts[p], step[b]]), rowPrompt);
+      assert.equal((out[kvName('present', 0, 'key')] as Float32Array).length, B * nKv * D);
+      return Math.max(...ref.flatMap((row, b) => row.map((x, v) => Math.abs(x - (out.logits as Float32Array)[b * V + v]))));
+    };
+    const d1 = await decodeCase([0, 1], [7, 2]);
     assert.ok(d1 <= 1e-4, `${label} decode logits: ${d1}`);
-    t.diagnostic(`${label}: prefill logits ${d0.toExponential(2)}, decode logits ${d1.toExponential(2)}`);
-    assert.equal((out[kvName('present', 0, 'key')] as Float32Array).length, 2 * nKv * D);
+    const d2 = await decodeCase([0, 0, 1, 1], [7, 9, 2, 5]);
+    assert.ok(d2 <= 1e-4, `${label} grouped decode logits: ${d2}`);
+    t.diagnostic(`${label}: prefill logits ${d0.toExponential(2)}, decode logits ${d1.toExponential(2)}, grouped ${d2.toExponential(2)}`);
     dec.dispose();
   }
 });
