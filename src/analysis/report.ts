@@ -160,9 +160,23 @@ export function findRunDirs(paths: readonly string[]): string[] {
 }
 
 /** The row a run belongs to: its name without a trailing `-s<seed>`, plus the method when the name does not say it. */
-export function rowLabel(run: Pick<RunData, 'name' | 'method' | 'seed'>): string {
+export function rowLabel(run: Pick<RunData, 'name' | 'method' | 'seed' | 'oracleExperts'>): string {
   const base = seedlessName(run);
-  return base.includes(run.method) ? base : `${base} (${run.method})`;
+  const label = base.includes(run.method) ? base : `${base} (${run.method})`;
+  return run.oracleExperts ? `${label} [ORACLE: sees answers]` : label;
+}
+
+/**
+ * Oracle runs (experts.oracle: states built from the reference answers) measure the interface's capacity,
+ * not collaboration; they enter a report only when asked for, and then with a label that says so.
+ */
+export function checkOracleRuns(runs: readonly RunData[], allowOracle: boolean): void {
+  const oracle = runs.filter((r) => r.oracleExperts);
+  if (oracle.length === 0 || allowOracle) return;
+  throw new UsageError(
+    `${oracle.length} run(s) read oracle experts, a diagnostic that sees the reference answers (${oracle.slice(0, 3).map((r) => `${r.dir}: ${r.oracleExperts!.join(', ')}`).join('; ')}${oracle.length > 3 ? '; ...' : ''}); ` +
+      'leave them out, or pass --allow-oracle to report them in rows labelled [ORACLE: sees answers]',
+  );
 }
 
 const cell = (xs: number[]): ReportCell => ({ mean: mean(xs), std: xs.length > 1 ? sampleStd(xs) : 0, n: xs.length });
@@ -268,7 +282,9 @@ export function reportMarkdown(report: Report): string {
   return `${out.join('\n')}\n`;
 }
 
-export function loadReport(paths: readonly string[], baseline?: string): Report {
+export function loadReport(paths: readonly string[], baseline?: string, options: { allowOracle?: boolean } = {}): Report {
   if (paths.length === 0) throw new UsageError('give at least one run directory (or a directory of runs)');
-  return buildReport(findRunDirs(paths).map((d) => loadRun(d)), baseline);
+  const runs = findRunDirs(paths).map((d) => loadRun(d));
+  checkOracleRuns(runs, options.allowOracle ?? false);
+  return buildReport(runs, baseline);
 }

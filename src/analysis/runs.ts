@@ -30,6 +30,8 @@ export interface RunData {
   /** Absolute path of the run directory. */
   dir: string;
   name: string;
+  /** Oracle experts the run read (run.json `oracleExperts`): a diagnostic that sees answers. Absent for ordinary runs. */
+  oracleExperts?: string[];
   /** null when config.yaml has no integer seed. */
   seed: number | null;
   /** `method` from config.yaml; 'musketeers' when absent. */
@@ -143,7 +145,19 @@ export function loadRun(dirArg: string): RunData {
       warnings.push(`${summaryFile}: not valid JSON; ignored`);
     }
   }
-  return { dir, name, seed, method, metrics, evals, summary, warnings };
+  const oracleExperts = readOracleExperts(join(dir, 'run.json'));
+  return { dir, name, seed, method, metrics, evals, summary, warnings, ...(oracleExperts ? { oracleExperts } : {}) };
+}
+
+/** run.json's `oracleExperts` (undefined when absent or unreadable: run.json is optional for old runs). */
+function readOracleExperts(file: string): string[] | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as { oracleExperts?: unknown };
+    return Array.isArray(meta.oracleExperts) && meta.oracleExperts.length > 0 ? meta.oracleExperts.map(String) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ───────────────────────── series ─────────────────────────

@@ -13,6 +13,7 @@ export function registerReportCommand(program: Command, ctx: CommandContext): vo
     .description("Gather runs into the paper's Table 1 layout: method x task accuracy (mean ± std over seeds) and paired differences to a baseline (t over seeds, bootstrap over items).")
     .argument('<dirs...>', 'run directories, or directories holding runs (an ablate or sweep output, shards of a sweep)')
     .option('--baseline <label>', 'row the others are compared with (default: the no-experts row when present)')
+    .option('--allow-oracle', 'include runs that read oracle experts (experts.oracle, a diagnostic that sees answers), labelled [ORACLE: sees answers]; refused otherwise')
     .option('--out <file.md>', 'write the Markdown here and the JSON beside it (<file>.json)')
     .addHelpText(
       'after',
@@ -24,12 +25,15 @@ reports: a paired bootstrap over items resampled within each (seed, task), 10000
 seed, percentile 95% interval and two-sided p. Runs whose reports predate per-item scores, and seed pairs
 evaluated on different items, are left out of it with a note.
 
+Runs that read oracle experts (a diagnostic that sees answers) are refused unless --allow-oracle is given.
+
 Examples:
   $ musketeers report runs/quickstart-ablate
+  $ musketeers report /tmp/oracle-runs --allow-oracle
   $ musketeers report shard-0/ shard-1/ --out results/table1.md`,
     )
-    .action((dirs: string[], opts: { baseline?: string; out?: string }) => {
-      const report = loadReport(dirs, opts.baseline);
+    .action((dirs: string[], opts: { baseline?: string; out?: string; allowOracle?: boolean }) => {
+      const report = loadReport(dirs, opts.baseline, { allowOracle: opts.allowOracle });
       const markdown = reportMarkdown(report);
       if (opts.out) {
         writeFileAtomic(opts.out, markdown);

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { buildReport, ITEM_TEST, loadReport, reportMarkdown } from '../../src/analysis/report.js';
+import { buildReport, checkOracleRuns, ITEM_TEST, loadReport, reportMarkdown } from '../../src/analysis/report.js';
 import type { EvalTaskReport, RunData } from '../../src/analysis/runs.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -117,4 +117,14 @@ test('item-level test from run directories: older eval reports load, newer ones 
   assert.deepEqual(report.differences[0].itemTest!.seeds, [1]);
   assert.equal(report.differences[0].itemTest!.cells.t.mean, 0.5);
   assert.match(report.warnings.join('\n'), /x-s2: .*has no per-item scores/);
+});
+
+test('oracle runs are refused unless allowed, and then labelled as seeing answers', () => {
+  const plain = run('q', 'musketeers', 1, { t: items(10, 5) });
+  const oracle = { ...run('oracle', 'musketeers', 1, { t: items(10, 9) }), oracleExperts: ['oracle-tokens'] };
+  checkOracleRuns([plain], false);
+  assert.throws(() => checkOracleRuns([plain, oracle], false), /read oracle experts, a diagnostic that sees the reference answers .*--allow-oracle/);
+  checkOracleRuns([plain, oracle], true);
+  const labels = buildReport([plain, oracle]).rows.map((r) => r.label);
+  assert.ok(labels.some((l) => l.includes('[ORACLE: sees answers]')) && labels.some((l) => !l.includes('ORACLE')), labels.join(' | '));
 });

@@ -159,3 +159,17 @@ test('world: mixtures must come from data.tasks, one policy, valid architectures
   assert.match(text, /world\.models\.1\.architecture .*numHeads \(2\) must be a multiple of numKvHeads \(3\)/);
   assert.match(text, /world\.models\.1\.name .*model name 'expert-a' is used twice/);
 });
+
+test('oracle experts: validated names, refused by text-concat; configs/oracle.yaml loads with them selected', () => {
+  const oracleYaml = join(REPO_ROOT, 'configs', 'oracle.yaml');
+  const { config } = loadConfig(oracleYaml);
+  assert.deepEqual(config.experts.models, ['oracle-tokens']);
+  assert.deepEqual(config.experts.oracle.map((o) => [o.name, o.encoding]), [['oracle-tokens', 'tokens'], ['oracle-answer', 'answer']]);
+  assert.equal(config.router.warmup.steps, 300);
+  const clash = configErrorOf(() => loadConfig(oracleYaml, ['experts.oracle=[{name: expert-sums}]']));
+  assert.match(clash.issues.map((i) => i.message).join('\n'), /expert name 'expert-sums' is already used \(a world model\)/);
+  const unknown = configErrorOf(() => loadConfig(oracleYaml, ['experts.models=[oracle-nope]']));
+  assert.match(unknown.issues[0].message, /no world expert, experts.onnx or experts.oracle entry is named 'oracle-nope'/);
+  const bad = configErrorOf(() => loadConfig(oracleYaml, ['experts.oracle=[{name: o, corrupt: 1.5}]']));
+  assert.equal(bad.issues[0].path, 'experts.oracle.0.corrupt');
+});

@@ -238,3 +238,36 @@ test('engines: the tfjs reference runs the same loop; both engines write the sam
     assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)), `${k}: onnx ${a} vs tfjs ${b}`);
   }
 });
+
+test('oracle experts with a router warm-up: labelled in run.json, warm-up log and checkpoint, router-only by default, resumed exactly', async () => {
+  const oracle = ['experts.oracle=[{name: oracle, encoding: tokens, width: 8}]', 'experts.models=[oracle]', 'router.warmup.steps=3', 'train.steps=4', 'train.checkpointEvery=2'];
+  const straightOut = tempDir();
+  const straight = await train({ config: config(straightOut, ...oracle) });
+  assert.equal(straight.summary.completedSteps, 4);
+  const dir = join(straightOut, 'smoke');
+  assert.deepEqual((JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { oracleExperts: string[] }).oracleExperts, ['oracle']);
+  const warm = readJsonl<{ step: number; nll: number; 'grad_norm/router': number }>(join(dir, 'warmup.jsonl'));
+  assert.deepEqual(warm.map((w) => w.step), [1, 2, 3]);
+  for (const w of warm) assert.ok(Number.isFinite(w.nll) && w.nll > 0 && w['grad_norm/router'] > 0);
+  // policyLearningRate 0: the warm-up moved the router and left the LoRA adapters at their initialisation (B = 0).
+  const warmed = latestCheckpoint(join(dir, 'warmup'))!.checkpoint;
+  for (const [name, t] of warmed.policy) if (name.includes('lora_B')) assert.ok(t.data.every((v) => v === 0), `${name} moved during a router-only warm-up`);
+  assert.equal(warmed.optimizer.step, 0, 'Adam starts RL from a fresh state');
+
+  // Interrupted after step 2 (a checkpoint), then resumed: the same numbers as the straight run.
+  const stopOut = tempDir();
+  const controller = new AbortController();
+  const stopped = await train({ config: config(stopOut, ...oracle), signal: controller.signal, events: { onStep: (m) => m.step === 2 && controller.abort() } });
+  assert.equal(stopped.interrupted, true);
+  const resumed = await train({ config: config(stopOut, ...oracle), resume: true });
+  assert.equal(resumed.summary.completedSteps, 4);
+  assert.deepEqual(deterministic(readJsonl<StepMetrics>(join(stopOut, 'smoke', 'metrics.jsonl'))), deterministic(readJsonl<StepMetrics>(join(dir, 'metrics.jsonl'))));
+
+  // text-concat cannot read an oracle; a warm-up that would train nothing is refused.
+  const textConcat = await runCli('train', SMOKE, ...sets(tempDir(), 'method=text-concat', 'experts.oracle=[{name: oracle}]', 'experts.models=[oracle]'));
+  assert.equal(textConcat.code, 2);
+  assert.match(textConcat.message, /oracle experts \(oracle\) hold a vector, not text/);
+  const nothing = await runCli('train', SMOKE, ...sets(tempDir(), 'method=no-experts', 'router.warmup.steps=5'));
+  assert.equal(nothing.code, 2);
+  assert.match(nothing.message, /warm-up would train nothing/);
+});
