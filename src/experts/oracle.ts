@@ -17,6 +17,7 @@
 
 import { questionKey } from '../../tasks/composite.js';
 import type { TaskEntry } from '../../tasks/types.js';
+import { mulberry32 } from '../models/lora-init.js';
 import type { TextTokenizer } from '../models/tokenizer/types.js';
 import { referenceAnswer } from '../world/format.js';
 import type { PooledState } from './pooling.js';
@@ -53,17 +54,7 @@ export function hash32(text: string): number {
   return h >>> 0;
 }
 
-/** A seeded uniform stream in [0, 1) (mulberry32). */
-function uniforms(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const uniforms = mulberry32;
 
 /** `width` standard normal values seeded by `key` (Box-Muller). */
 export function gaussianVector(key: string, width: number): Float32Array {
