@@ -72,7 +72,7 @@ test('configs/real-models.yaml trains on a Hugging Face checkpoint policy and op
 
   // Bad input: an expert name that is neither a world expert nor an experts.onnx entry; no policy at all.
   assert.throws(() => validateConfig({ ...raw, experts: { ...raw.experts, models: ['llama-fp16', 'gpt-9'] } }), (e: ConfigError) => {
-    assert.match(e.message, /experts\.models\.1: no world expert or experts\.onnx entry is named 'gpt-9'; the experts are llama-fp16, qwen-fe/);
+    assert.match(e.message, /experts\.models\.1: no world expert, experts\.onnx or experts\.oracle entry is named 'gpt-9'; the experts are llama-fp16, qwen-fe/);
     return true;
   });
   // Text generation (method text-concat) is for the tiny world's experts only: refused before anything runs.

@@ -188,7 +188,7 @@ test('bad input: --resume of a non-run directory, a changed config, unknown expe
 
   const unknown = await runCli('train', SMOKE, ...sets(tempDir(), 'experts.models=[expert-a, nobody]'));
   assert.equal(unknown.code, 2);
-  assert.match(unknown.message, /experts\.models\.1 \(--set experts\.models=.*\): no world expert or experts.onnx entry is named 'nobody'; the experts are expert-a, expert-b/);
+  assert.match(unknown.message, /experts\.models\.1 \(--set experts\.models=.*\): no world expert, experts.onnx or experts.oracle entry is named 'nobody'; the experts are expert-a, expert-b/);
 });
 
 test('variants: token-sequence pooling; full policy with mu = 2 inner steps and a latent self-attention block', async () => {
